@@ -1,0 +1,89 @@
+"""Settings, read once from the environment.
+
+Every knob of protestwatch is an environment variable documented here and in
+``docs/operations.md``; nothing else reads ``os.environ``.
+
+==================================  =========================================  ==========
+variable                            meaning                                    default
+==================================  =========================================  ==========
+``DATABASE_URL``                    libpq/SQLAlchemy URL of the Postgres to    embedded
+                                    use; unset starts an embedded Postgres
+``PROTESTWATCH_HOME``               working directory (embedded Postgres data, ``.protestwatch``
+                                    model cache, demo data)
+``PROTESTWATCH_WINDOW_HOURS``       trailing analysis window of a detect run   ``24``
+``PROTESTWATCH_BASELINE_DAYS``      baseline period before the window          ``7``
+``PROTESTWATCH_PSEUDONYMISE_KEY``   if set, author ids and handles are stored  unset
+                                    as HMAC-SHA256 keyed hashes
+``PROTESTWATCH_INSTITUTIONAL``      CSV of institutional accounts              shipped list
+``PROTESTWATCH_CHUNK_SIZE``         records per loading chunk                  ``50000``
+==================================  =========================================  ==========
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+__all__ = ["Settings", "get_settings"]
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one process; build it with :func:`get_settings`."""
+
+    database_url: str | None
+    home: Path
+    window_hours: int = 24
+    baseline_days: int = 7
+    pseudonymise_key: bytes | None = field(default=None, repr=False)
+    institutional_accounts: Path | None = None
+    chunk_size: int = 50_000
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        """True when no ``DATABASE_URL`` is given and the embedded Postgres is used."""
+        return not self.database_url
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment.
+
+    Returns
+    -------
+    Settings
+        The frozen settings object.
+
+    Raises
+    ------
+    ConfigError
+        If a variable has a value that cannot be used.
+    """
+    key = os.environ.get("PROTESTWATCH_PSEUDONYMISE_KEY") or None
+    institutional = os.environ.get("PROTESTWATCH_INSTITUTIONAL") or None
+    if institutional and not Path(institutional).is_file():
+        raise ConfigError(f"PROTESTWATCH_INSTITUTIONAL points to a missing file: {institutional}")
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or None,
+        home=Path(os.environ.get("PROTESTWATCH_HOME") or ".protestwatch").absolute(),
+        window_hours=_int("PROTESTWATCH_WINDOW_HOURS", 24),
+        baseline_days=_int("PROTESTWATCH_BASELINE_DAYS", 7),
+        pseudonymise_key=key.encode() if key else None,
+        institutional_accounts=Path(institutional) if institutional else None,
+        chunk_size=_int("PROTESTWATCH_CHUNK_SIZE", 50_000),
+    )

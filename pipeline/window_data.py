@@ -1,0 +1,190 @@
+"""Set-based SQL reads feeding one detect window.
+
+Each function returns a small DataFrame aggregated in Postgres (counts per hour, per
+movement) or the window's rows that the estimators need; nothing here loops over
+posts in Python.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+__all__ = [
+    "corpus_hourly",
+    "last_alerts",
+    "movement_hourly",
+    "previous_movements",
+    "window_interactions",
+    "window_post_tags",
+    "window_posts",
+]
+
+
+def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
+    result = conn.execute(sa.text(sql), params)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in frame.columns:
+        if column in {"created_at", "hour", "author_created_at", "window_end", "first_post_at"}:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def window_post_tags(conn: Connection, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Hashtag uses in ``[start, end)``: post_uid, author_uid, created_at, tag_norm, tag."""
+    return _frame(
+        conn,
+        "SELECT post_uid, author_uid, created_at, tag_norm, tag FROM post_hashtags "
+        "WHERE created_at >= :start AND created_at < :end",
+        {"start": start, "end": end},
+    )
+
+
+def window_posts(
+    conn: Connection, post_uids: list[str], start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Full rows of the given posts of the window (those assigned to movements)."""
+    return _frame(
+        conn,
+        "SELECT p.post_uid, p.author_uid, p.author_handle, p.created_at, p.text, p.lang, "
+        "p.urls, p.repost_of_uid, p.quote_of_uid, p.reply_to_uid, p.author_created_at, "
+        "p.author_followers FROM posts AS p "
+        "JOIN unnest(CAST(:uids AS text[])) AS u(post_uid) USING (post_uid) "
+        "WHERE p.created_at >= :start AND p.created_at < :end",
+        {"uids": post_uids, "start": start, "end": end},
+    )
+
+
+def window_interactions(conn: Connection, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Author-to-author edges in ``[start, end)``."""
+    return _frame(
+        conn,
+        "SELECT src_author_uid, dst_author_uid, kind, created_at FROM interactions "
+        "WHERE created_at >= :start AND created_at < :end",
+        {"start": start, "end": end},
+    )
+
+
+def corpus_hourly(conn: Connection, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Posts per hour over the whole corpus (the diurnal profile), zero hours included."""
+    frame = _frame(
+        conn,
+        "SELECT date_trunc('hour', created_at) AS hour, count(*) AS posts FROM posts "
+        "WHERE created_at >= :start AND created_at < :end GROUP BY 1",
+        {"start": start, "end": end},
+    )
+    hours = pd.date_range(start, end, freq="h", inclusive="left", name="hour")
+    counts = frame.set_index("hour")["posts"] if len(frame) else pd.Series(dtype="int64")
+    return counts.reindex(hours, fill_value=0).astype("int64").rename("posts").reset_index()
+
+
+def movement_hourly(
+    conn: Connection, movement_tags: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Hourly posts, authors and new authors of each movement's hashtags over a period.
+
+    Parameters
+    ----------
+    conn : Connection
+        Open connection.
+    movement_tags : DataFrame
+        ``movement_id, tag_norm`` — the hashtags that define each movement now.
+    start, end : Timestamp
+        Period (baseline plus window).
+
+    Returns
+    -------
+    DataFrame
+        ``movement_id, hour, posts, authors, new_authors`` for hours with posts; a new
+        author is one whose first post on the movement's hashtags in the period falls
+        in that hour.
+    """
+    if movement_tags.empty:
+        return pd.DataFrame(columns=["movement_id", "hour", "posts", "authors", "new_authors"])
+    sql = """
+    WITH m AS (
+        SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:tags AS text[]))
+            AS m(movement_id, tag_norm)
+    ), uses AS (
+        SELECT DISTINCT m.movement_id, h.post_uid, h.author_uid,
+               date_trunc('hour', h.created_at) AS hour
+        FROM post_hashtags AS h JOIN m USING (tag_norm)
+        WHERE h.created_at >= :start AND h.created_at < :end
+    ), firsts AS (
+        SELECT movement_id, author_uid, min(hour) AS hour FROM uses GROUP BY 1, 2
+    ), counts AS (
+        SELECT movement_id, hour, count(*) AS posts, count(DISTINCT author_uid) AS authors
+        FROM uses GROUP BY 1, 2
+    ), fresh AS (
+        SELECT movement_id, hour, count(*) AS new_authors FROM firsts GROUP BY 1, 2
+    )
+    SELECT c.movement_id, c.hour, c.posts, c.authors, coalesce(f.new_authors, 0) AS new_authors
+    FROM counts AS c LEFT JOIN fresh AS f USING (movement_id, hour)
+    ORDER BY 1, 2
+    """
+    return _frame(
+        conn,
+        sql,
+        {
+            "ids": movement_tags["movement_id"].tolist(),
+            "tags": movement_tags["tag_norm"].tolist(),
+            "start": start,
+            "end": end,
+        },
+    )
+
+
+def previous_movements(
+    conn: Connection, window_end: pd.Timestamp, lookback_hours: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The latest state of movements seen in the ``lookback_hours`` before ``window_end``.
+
+    Returns
+    -------
+    tags : DataFrame
+        ``movement_id, tag_norm, weight`` (weight = the tag's posts in that window).
+    authors : DataFrame
+        ``movement_id, author_uid``.
+    history : DataFrame
+        ``movement_id, window_end, posts, score, rank`` of these movements' windows in
+        the 7 days before ``window_end`` (for lifecycle status and alert hysteresis).
+    """
+    params = {"w": window_end, "lo": window_end - pd.Timedelta(hours=lookback_hours)}
+    latest = """
+        WITH latest AS (
+            SELECT DISTINCT ON (movement_id) movement_id, window_end FROM movement_windows
+            WHERE window_end < :w AND window_end >= :lo
+            ORDER BY movement_id, window_end DESC
+        )
+    """
+    tags = _frame(
+        conn,
+        latest + "SELECT h.movement_id, h.tag_norm, h.posts::float AS weight "
+        "FROM movement_hashtags AS h JOIN latest USING (movement_id, window_end)",
+        params,
+    )
+    authors = _frame(
+        conn,
+        latest + "SELECT a.movement_id, a.author_uid "
+        "FROM movement_authors AS a JOIN latest USING (movement_id, window_end)",
+        params,
+    )
+    history = _frame(
+        conn,
+        "SELECT movement_id, window_end, posts, score, rank FROM movement_windows "
+        "WHERE window_end < :w AND window_end >= :history AND movement_id IN "
+        "(SELECT movement_id FROM movement_windows WHERE window_end < :w AND window_end >= :lo)",
+        {**params, "history": window_end - pd.Timedelta(days=7)},
+    )
+    return tags, authors, history
+
+
+def last_alerts(conn: Connection, window_end: pd.Timestamp) -> pd.DataFrame:
+    """Each movement's latest alert before ``window_end``: movement_id, episode, fired_at."""
+    return _frame(
+        conn,
+        "SELECT DISTINCT ON (movement_id) movement_id, episode, fired_at AS window_end "
+        "FROM alerts WHERE fired_at < :w ORDER BY movement_id, episode DESC",
+        {"w": window_end},
+    )
