@@ -6,10 +6,10 @@ Private to :mod:`models`; the public estimators are
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 
 import igraph as ig
-import leidenalg
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
@@ -60,7 +60,7 @@ def to_utc(values: pd.Series | pd.Timestamp | str) -> pd.Series | pd.Timestamp:
 
 
 def leiden_seed(random_state: int | np.random.RandomState | None) -> int:
-    """Turn a scikit-learn ``random_state`` into the integer seed leidenalg expects.
+    """Turn a scikit-learn ``random_state`` into the integer seed of the Leiden run.
 
     An ``int`` is used as is (so ``random_state=0`` gives Leiden seed 0); ``None`` or a
     ``RandomState`` draws one integer from it, as scikit-learn estimators do.
@@ -91,6 +91,8 @@ def leiden_membership(
 ) -> np.ndarray:
     """Partition an undirected weighted graph with Leiden (RB configuration model).
 
+    Runs igraph's C implementation until the partition is stable.
+
     Parameters
     ----------
     n_vertices : int
@@ -101,7 +103,7 @@ def leiden_membership(
     weights : numpy.ndarray of float
         Positive edge weights.
     resolution : float
-        ``resolution_parameter`` of :class:`leidenalg.RBConfigurationVertexPartition`;
+        Resolution of the modularity (RB configuration) objective;
         1.0 is modularity, higher values give more, smaller communities.
     random_state : None, int or numpy.random.RandomState
         Seed; see :func:`leiden_seed`.
@@ -115,14 +117,18 @@ def leiden_membership(
         return np.empty(0, dtype=np.int64)
     edges = np.column_stack([np.asarray(sources), np.asarray(targets)]).astype(np.int64)
     graph = ig.Graph(n=int(n_vertices), edges=edges.tolist(), directed=False)
-    partition = leidenalg.find_partition(
-        graph,
-        leidenalg.RBConfigurationVertexPartition,
-        weights=np.asarray(weights, dtype=float).tolist(),
-        resolution_parameter=float(resolution),
-        n_iterations=-1,
-        seed=leiden_seed(random_state),
-    )
+    # igraph's C implementation of Leiden (modularity objective with a resolution is
+    # the RB configuration model); seeded through igraph's own random generator.
+    ig.set_random_number_generator(random.Random(leiden_seed(random_state)))
+    try:
+        partition = graph.community_leiden(
+            objective_function="modularity",
+            weights=np.asarray(weights, dtype=float).tolist(),
+            resolution=float(resolution),
+            n_iterations=-1,
+        )
+    finally:
+        ig.set_random_number_generator(random)
     return np.asarray(partition.membership, dtype=np.int64)
 
 

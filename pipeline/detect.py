@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
+import joblib
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -38,8 +39,17 @@ from sqlalchemy.engine import Engine
 from pipeline import window_data
 from pipeline.config import Settings, get_settings
 from pipeline.results import WindowTables, write_window
+from pipeline.store import copy_frame
 
-__all__ = ["DetectParams", "Models", "WindowResult", "analyse_window", "run_range", "run_window"]
+__all__ = [
+    "DetectParams",
+    "Models",
+    "WindowInputs",
+    "WindowResult",
+    "analyse_window",
+    "run_range",
+    "run_window",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +79,35 @@ class DetectParams:
 
 @dataclass
 class Models:
-    """The fitted or loaded models a detect run needs (loaded once per process)."""
+    """The fitted or loaded models a detect run needs (loaded once per process).
+
+    ``stance_version`` keys the per-post stance cache (``post_stance``): a new model
+    gets a new version and classifies posts afresh.
+    """
 
     stance: object
     institutional: pd.DataFrame
+    institutional_handles: list[str] = field(default_factory=list)
+    stance_version: str = "default"
 
     @classmethod
     def load(cls, settings: Settings | None = None) -> Models:
         """Load the default stance model and the institutional account list."""
         from models.grassroots import load_institutional_accounts
         from models.stance import load_default_model
+        from pipeline.normalize import pseudonymise
 
         settings = settings or get_settings()
+        institutional = load_institutional_accounts(settings.institutional_accounts)
+        handles = institutional["handle"].str.lstrip("@").str.casefold()
+        if settings.pseudonymise_key is not None:
+            handles = pseudonymise(handles, settings.pseudonymise_key)
+        stance = load_default_model(cache_dir=settings.home / "models")
         return cls(
-            stance=load_default_model(cache_dir=settings.home / "models"),
-            institutional=load_institutional_accounts(settings.institutional_accounts),
+            stance=stance,
+            institutional=institutional,
+            institutional_handles=handles.tolist(),
+            stance_version=f"default-{joblib.hash(stance)[:16]}",
         )
 
 
@@ -125,31 +149,47 @@ def _top_items(frame: pd.DataFrame, by: str, key: str, n: int) -> pd.DataFrame:
     return ordered[ordered.groupby(key).cumcount() < n]
 
 
-def analyse_window(
-    window_end: pd.Timestamp,
-    post_tags: pd.DataFrame,
-    fetch_posts: Callable[[list[str]], pd.DataFrame],
-    interactions: pd.DataFrame,
-    fetch_hourly: Callable[[pd.DataFrame], pd.DataFrame],
-    corpus_hourly: pd.DataFrame,
-    previous: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-    last_alerts: pd.DataFrame,
-    models: Models,
-    params: DetectParams,
-) -> WindowTables:
+@dataclass
+class WindowInputs:
+    """What one window reads from the database; the ``fetch_*`` callables read more
+    rows once the movements are known, so only what is needed leaves the database."""
+
+    window_end: pd.Timestamp
+    post_tags: pd.DataFrame
+    interactions: pd.DataFrame
+    corpus_hourly: pd.DataFrame
+    previous: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+    last_alerts: pd.DataFrame
+    institutional_uids: list[str]
+    fetch_posts: Callable[[list[str]], pd.DataFrame]
+    fetch_hourly: Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def analyse_window(inputs: WindowInputs, models: Models, params: DetectParams) -> WindowTables:
     """Turn one window's data into result tables (pure pandas; no database).
 
-    The two ``fetch_*`` callables read more rows once the movements are known (the
-    posts of the kept movements, the hourly counts of their hashtags), so only what
-    is needed leaves the database.
+    Parameters
+    ----------
+    inputs : WindowInputs
+        The window's rows and the callables reading more.
+    models : Models
+        Stance model and institutional accounts.
+    params : DetectParams
+        Thresholds.
+
+    Returns
+    -------
+    WindowTables
+        Rows for every result table of the window.
     """
+    window_end = inputs.window_end
+    post_tags, interactions = inputs.post_tags, inputs.interactions
     from models.communities import CommunityDetector
     from models.coordination import CoordinationDetector
     from models.emergence import EmergenceScorer
     from models.grassroots import GrassrootsScorer
-    from models.tracking import MovementTracker, lifecycle_status
-
     from models.hashtags import HashtagClusterer
+    from models.tracking import MovementTracker, lifecycle_status
 
     clusterer = HashtagClusterer(random_state=0).fit(post_tags)
     assigned = clusterer.predict(post_tags)
@@ -174,7 +214,7 @@ def analyse_window(
         .reset_index()
     )
 
-    prev_tags, prev_authors, history = previous
+    prev_tags, prev_authors, history = inputs.previous
     tracked = MovementTracker().match(
         prev_tags,
         prev_authors,
@@ -187,15 +227,19 @@ def analyse_window(
     cluster_authors["movement_id"] = cluster_authors["cluster"].map(ids)
     post_authors = post_authors.assign(movement_id=post_authors["cluster"].map(ids))
 
-    hourly = fetch_hourly(cluster_tags[["movement_id", "tag_norm"]])
+    hourly = inputs.fetch_hourly(cluster_tags[["movement_id", "tag_norm"]])
+    window_authors = cluster_authors.groupby("movement_id").size().rename("authors")
     emergence = EmergenceScorer(
         window_hours=params.window_hours, baseline_days=params.baseline_days
-    ).score(hourly, corpus_hourly, window_end)
+    ).score(hourly, inputs.corpus_hourly, window_end, window_authors=window_authors)
 
-    posts = fetch_posts(post_authors["post_uid"].tolist()).merge(
+    posts = inputs.fetch_posts(post_authors["post_uid"].tolist()).merge(
         post_authors[["post_uid", "movement_id"]], on="post_uid"
     )
-    posts["stance"] = models.stance.predict(posts["text"].tolist()) if len(posts) else []
+    unknown = posts["stance"].isna().to_numpy()
+    if unknown.any():
+        posts.loc[unknown, "stance"] = models.stance.predict(posts.loc[unknown, "text"].tolist())
+    new_stance = posts.loc[unknown, ["post_uid", "created_at", "stance"]]
     stance = (
         pd.crosstab(posts["movement_id"], posts["stance"])
         .reindex(columns=["against", "favour", "none"], fill_value=0)
@@ -206,10 +250,12 @@ def analyse_window(
     communities = CommunityDetector(random_state=0).fit(interactions, reference_time=window_end)
     movement_authors = cluster_authors[["movement_id", "author_uid", "posts"]]
     carriers = communities.describe(movement_authors)
-    handles = posts.drop_duplicates("author_uid")[["author_uid", "author_handle"]]
+    movement_interactions = interactions.merge(
+        post_authors[["post_uid", "movement_id"]], on="post_uid"
+    )
     grassroots = GrassrootsScorer(
-        institutional_handles=set(models.institutional["handle"].str.casefold())
-    ).fit_transform(movement_authors.merge(handles, on="author_uid", how="left"), interactions)
+        institutional_handles=[], institutional_author_uids=inputs.institutional_uids
+    ).fit_transform(movement_authors, movement_interactions)
 
     windows = _score(emergence, stance, grassroots, coordination.movement_scores_, window_end)
     status_history = pd.concat(
@@ -221,7 +267,7 @@ def analyse_window(
     )
     windows = windows.merge(lifecycle_status(status_history, window_end), on="movement_id")
     alerts = _alerts(
-        windows, history, last_alerts, params, cluster_tags, posts, carriers, coordination
+        windows, history, inputs.last_alerts, params, cluster_tags, posts, carriers, coordination
     )
 
     labels = (
@@ -255,6 +301,7 @@ def analyse_window(
         ],
         alerts=alerts,
         extra={
+            "new_stance": new_stance,
             "n_posts": int(post_tags["post_uid"].nunique()),
             "n_clusters": len(clusterer.clusters_["cluster"].unique()),
         },
@@ -430,24 +477,34 @@ def run_window(
         )
     try:
         with engine.begin() as conn:
-            tables = analyse_window(
-                window_end,
-                window_data.window_post_tags(conn, start, window_end),
-                lambda uids: window_data.window_posts(conn, uids, start, window_end),
-                window_data.window_interactions(
+            inputs = WindowInputs(
+                window_end=window_end,
+                post_tags=window_data.window_post_tags(conn, start, window_end),
+                interactions=window_data.window_interactions(
                     conn,
                     window_end - pd.Timedelta(hours=params.community_lookback_hours),
                     window_end,
                 ),
-                lambda tags: window_data.movement_hourly(conn, tags, baseline_start, window_end),
-                window_data.corpus_hourly(conn, baseline_start, window_end),
-                window_data.previous_movements(conn, window_end, params.tracking_lookback_hours),
-                window_data.last_alerts(conn, window_end),
-                models,
-                params,
+                corpus_hourly=window_data.corpus_hourly(conn, baseline_start, window_end),
+                previous=window_data.previous_movements(
+                    conn, window_end, params.tracking_lookback_hours
+                ),
+                last_alerts=window_data.last_alerts(conn, window_end),
+                institutional_uids=window_data.institutional_uids(
+                    conn, models.institutional_handles, baseline_start, window_end
+                ),
+                fetch_posts=lambda uids: window_data.window_posts(
+                    conn, uids, start, window_end, models.stance_version
+                ),
+                fetch_hourly=lambda tags: window_data.movement_hourly(
+                    conn, tags, baseline_start, window_end
+                ),
             )
+            tables = analyse_window(inputs, models, params)
             tables.alerts["fired_at"] = window_end
             write_window(conn, tables)
+            new_stance = tables.extra["new_stance"].assign(model=models.stance_version)
+            copy_frame(conn, "post_stance", new_stance, list(new_stance.columns))
             seconds = time.perf_counter() - started
             conn.execute(
                 sa.text(

@@ -312,7 +312,8 @@ def normalize_chunk(
 
     if pseudonymise_key is not None:
         frame["author_uid"] = pseudonymise(frame["author_uid"], pseudonymise_key)
-        frame["author_handle"] = pseudonymise(frame["author_handle"], pseudonymise_key)
+        handles = frame["author_handle"].str.casefold()  # handles are case-insensitive
+        frame["author_handle"] = pseudonymise(handles, pseudonymise_key)
         hashtags["author_uid"] = pseudonymise(hashtags["author_uid"], pseudonymise_key)
         for column in ("src_author_uid", "dst_author_uid"):
             interactions[column] = pseudonymise(interactions[column], pseudonymise_key)

@@ -192,6 +192,7 @@ def ingest_records(
     chunk_size: int = 50_000,
     pseudonymise_key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    before_commit: Callable[[Connection], None] | None = None,
 ) -> IngestSummary:
     """Load one source's records in one transaction, idempotently.
 
@@ -219,6 +220,10 @@ def ingest_records(
         Key for keyed hashing of author ids and handles.
     progress : callable, optional
         Called with the number of records read in each chunk.
+    before_commit : callable, optional
+        Called with the open connection after the last chunk, inside the run's
+        transaction, so its writes (e.g. a live source's resume cursor) commit or
+        roll back with the rows; not called when the run is skipped.
 
     Returns
     -------
@@ -259,6 +264,8 @@ def ingest_records(
                 ),
                 {**totals, "dup": duplicates, "run": run_id},
             )
+            if before_commit is not None:
+                before_commit(conn)
     except Exception as exc:
         _record_failure(engine, source, format, checksum, size, force, exc)
         raise

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 __all__ = [
     "corpus_hourly",
+    "institutional_uids",
     "last_alerts",
     "movement_hourly",
     "previous_movements",
@@ -24,7 +25,8 @@ __all__ = [
 
 def _frame(conn: Connection, sql: str, params: dict) -> pd.DataFrame:
     result = conn.execute(sa.text(sql), params)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    columns = list(result.keys())
+    frame = pd.DataFrame.from_records(list(map(tuple, result.fetchall())), columns=columns)
     for column in frame.columns:
         if column in {"created_at", "hour", "author_created_at", "window_end", "first_post_at"}:
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -42,25 +44,33 @@ def window_post_tags(conn: Connection, start: pd.Timestamp, end: pd.Timestamp) -
 
 
 def window_posts(
-    conn: Connection, post_uids: list[str], start: pd.Timestamp, end: pd.Timestamp
+    conn: Connection,
+    post_uids: list[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    stance_model: str,
 ) -> pd.DataFrame:
-    """Full rows of the given posts of the window (those assigned to movements)."""
+    """Full rows of the given posts of the window (those assigned to movements).
+
+    ``stance`` is the label cached for ``stance_model`` in ``post_stance``, or null.
+    """
     return _frame(
         conn,
         "SELECT p.post_uid, p.author_uid, p.author_handle, p.created_at, p.text, p.lang, "
         "p.urls, p.repost_of_uid, p.quote_of_uid, p.reply_to_uid, p.author_created_at, "
-        "p.author_followers FROM posts AS p "
+        "p.author_followers, s.stance FROM posts AS p "
         "JOIN unnest(CAST(:uids AS text[])) AS u(post_uid) USING (post_uid) "
+        "LEFT JOIN post_stance AS s ON s.model = :model AND s.post_uid = p.post_uid "
         "WHERE p.created_at >= :start AND p.created_at < :end",
-        {"uids": post_uids, "start": start, "end": end},
+        {"uids": post_uids, "start": start, "end": end, "model": stance_model},
     )
 
 
 def window_interactions(conn: Connection, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Author-to-author edges in ``[start, end)``."""
+    """Author-to-author edges in ``[start, end)``, with the post that made each."""
     return _frame(
         conn,
-        "SELECT src_author_uid, dst_author_uid, kind, created_at FROM interactions "
+        "SELECT src_author_uid, dst_author_uid, kind, post_uid, created_at FROM interactions "
         "WHERE created_at >= :start AND created_at < :end",
         {"start": start, "end": end},
     )
@@ -188,3 +198,19 @@ def last_alerts(conn: Connection, window_end: pd.Timestamp) -> pd.DataFrame:
         "FROM alerts WHERE fired_at < :w ORDER BY movement_id, episode DESC",
         {"w": window_end},
     )
+
+
+def institutional_uids(
+    conn: Connection, handles: list[str], start: pd.Timestamp, end: pd.Timestamp
+) -> list[str]:
+    """``author_uid`` of posts in ``[start, end)`` whose handle is in ``handles``.
+
+    ``handles`` are compared casefolded (pass them hashed when pseudonymised).
+    """
+    return conn.scalars(
+        sa.text(
+            "SELECT DISTINCT author_uid FROM posts WHERE created_at >= :start "
+            "AND created_at < :end AND lower(author_handle) = ANY(CAST(:handles AS text[]))"
+        ),
+        {"start": start, "end": end, "handles": handles},
+    ).all()

@@ -91,3 +91,13 @@ def truncate_all(engine) -> None:
             )
         ).all()
         conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def scenario_dir(tmp_path_factory) -> Path:
+    """A small generated scenario (X v2 pages + truth.json), shared by the session."""
+    from pipeline.simulate import simulate
+
+    out = tmp_path_factory.mktemp("scenario")
+    simulate(out, seed=11, posts=20_000)
+    return out
