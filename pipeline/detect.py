@@ -69,6 +69,7 @@ class DetectParams:
     alert_off: float = 0.15
     alert_quiet_windows: int = 12
     alert_min_posts: int = 10
+    alert_warmup_hours: int = 48
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> DetectParams:
@@ -162,7 +163,7 @@ class WindowInputs:
     last_alerts: pd.DataFrame
     institutional_uids: list[str]
     fetch_posts: Callable[[list[str]], pd.DataFrame]
-    fetch_hourly: Callable[[pd.DataFrame], pd.DataFrame]
+    fetch_hourly: Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.Series]]
 
 
 def analyse_window(inputs: WindowInputs, models: Models, params: DetectParams) -> WindowTables:
@@ -227,8 +228,7 @@ def analyse_window(inputs: WindowInputs, models: Models, params: DetectParams) -
     cluster_authors["movement_id"] = cluster_authors["cluster"].map(ids)
     post_authors = post_authors.assign(movement_id=post_authors["cluster"].map(ids))
 
-    hourly = inputs.fetch_hourly(cluster_tags[["movement_id", "tag_norm"]])
-    window_authors = cluster_authors.groupby("movement_id").size().rename("authors")
+    hourly, window_authors = inputs.fetch_hourly(cluster_tags[["movement_id", "tag_norm"]])
     emergence = EmergenceScorer(
         window_hours=params.window_hours, baseline_days=params.baseline_days
     ).score(hourly, inputs.corpus_hourly, window_end, window_authors=window_authors)
@@ -266,9 +266,7 @@ def analyse_window(inputs: WindowInputs, models: Models, params: DetectParams) -
         ignore_index=True,
     )
     windows = windows.merge(lifecycle_status(status_history, window_end), on="movement_id")
-    alerts = _alerts(
-        windows, history, inputs.last_alerts, params, cluster_tags, posts, carriers, coordination
-    )
+    alerts = _alerts(windows, inputs, params, cluster_tags, posts, carriers, coordination)
 
     labels = (
         _top_items(cluster_tags, "posts", "movement_id", 3)
@@ -323,6 +321,8 @@ def _score(emergence, stance, grassroots, coordination, window_end) -> pd.DataFr
     for column in ("n_against", "n_favour", "n_none"):
         frame[column] = frame[column].fillna(0).astype(int)
     frame = frame.fillna({"grassroots": 0.5, "coordination": 0.0, "institutional_post_share": 0.0})
+    # p-values below 1e-300 underflow to an infinite surprise; report them as 300
+    frame["surprise"] = frame["surprise"].clip(upper=300.0)
     n = frame[["n_against", "n_favour", "n_none"]].sum(axis=1)
     frame["opposition"] = (frame["n_against"] + 1) / (n + 4)
     frame["score"] = (
@@ -344,8 +344,11 @@ def _score(emergence, stance, grassroots, coordination, window_end) -> pd.DataFr
     return frame[columns].reset_index(drop=True)
 
 
-def _alerts(windows, history, last_alerts, params, cluster_tags, posts, carriers, coordination):
+def _alerts(windows, inputs, params, cluster_tags, posts, carriers, coordination):
     """Alerts of this window with hysteresis, one per episode, with evidence."""
+    history, last_alerts = inputs.previous[2], inputs.last_alerts
+    if _history_hours(inputs.corpus_hourly) < params.alert_warmup_hours:
+        return _empty(["movement_id", "episode", "fired_at", "score", "reason", "evidence"])
     candidates = windows[
         (windows["score"] >= params.alert_on) & (windows["posts"] >= params.alert_min_posts)
     ]
@@ -365,6 +368,18 @@ def _alerts(windows, history, last_alerts, params, cluster_tags, posts, carriers
     return pd.DataFrame(
         rows, columns=["movement_id", "episode", "fired_at", "score", "reason", "evidence"]
     )
+
+
+def _history_hours(corpus_hourly: pd.DataFrame) -> int:
+    """Hours of corpus history before the window end (from the first hour with posts).
+
+    Until a baseline exists every topic looks new, so alerts wait for
+    ``alert_warmup_hours`` of history.
+    """
+    active = corpus_hourly.loc[corpus_hourly["posts"] > 0, "hour"]
+    if active.empty:
+        return 0
+    return len(corpus_hourly) - int(corpus_hourly.index[corpus_hourly["hour"] == active.min()][0])
 
 
 def _quiet_run(history: pd.DataFrame, last: pd.DataFrame, off: float) -> dict:
@@ -432,7 +447,7 @@ def _alert_row(row, episode, cluster_tags, posts, carriers, coordination) -> dic
         "fired_at": None,
         "score": float(row.score),
         "reason": reason,
-        "evidence": json.dumps(evidence, ensure_ascii=False),
+        "evidence": json.dumps(evidence, ensure_ascii=False, allow_nan=False),
     }
 
 
@@ -496,8 +511,9 @@ def run_window(
                 fetch_posts=lambda uids: window_data.window_posts(
                     conn, uids, start, window_end, models.stance_version
                 ),
-                fetch_hourly=lambda tags: window_data.movement_hourly(
-                    conn, tags, baseline_start, window_end
+                fetch_hourly=lambda tags: (
+                    window_data.movement_hourly(conn, tags, baseline_start, window_end),
+                    window_data.movement_window_authors(conn, tags, start, window_end),
                 ),
             )
             tables = analyse_window(inputs, models, params)

@@ -7,7 +7,6 @@ and the ``mart_*`` views.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +72,8 @@ def format_top(frame: pd.DataFrame) -> str:
             shown[column] = shown[column].map(lambda v: f"{v:.2f}")
         elif column in {"hashtags"}:
             shown[column] = shown[column].map(lambda tags: " ".join(f"#{t}" for t in tags[:4]))
-    keep = [c for c in shown.columns if c not in {"movement_id", "window_end"}]
+    hidden = {"movement_id", "window_end", "label"} if "hashtags" in shown else {"movement_id"}
+    keep = [c for c in shown.columns if c not in hidden]
     return shown[keep].to_string(index=False, max_colwidth=48)
 
 
@@ -138,7 +138,7 @@ def write_report(engine: Engine, out: Path, limit: int = 5) -> Path:
     hourly = movement_hourly_posts(engine, ids)
 
     overview = go.Figure()
-    for i, (mid, group) in enumerate(timeline.groupby("movement_id", sort=False)):
+    for i, (_, group) in enumerate(timeline.groupby("movement_id", sort=False)):
         overview.add_trace(
             go.Scatter(
                 x=group["window_end"],
@@ -167,7 +167,7 @@ def write_report(engine: Engine, out: Path, limit: int = 5) -> Path:
                 x=fired, y=1, yref="paper", text="alert", showarrow=False, font={"color": "#D55E00"}
             )
         fig.update_layout(title=f"{row.label}: posts per hour", yaxis_title="posts")
-        evidence = json.loads(own_alerts["evidence"].iloc[0]) if len(own_alerts) else {}
+        evidence = own_alerts["evidence"].iloc[0] if len(own_alerts) else {}
         sections.append(_section(row, fig, evidence, own_alerts))
     body = "\n".join(sections) or "<p>No movements detected yet.</p>"
     page = f"""<!doctype html>
@@ -195,12 +195,20 @@ def _section(row, fig, evidence: dict, alerts: pd.DataFrame) -> str:
         f"#{c['community']} ({c['share']:.0%})" for c in evidence.get("communities", [])
     )
     reason = html.escape(alerts["reason"].iloc[0]) if len(alerts) else "no alert"
+    cells = [
+        ("peak score", f"{row.peak_score:.2f}"),
+        ("first alert", row.first_alert),
+        ("first seen", row.first_seen),
+        ("peak", f"{row.peak_at} ({row.peak_posts} posts / 24 h)"),
+        ("opposition", f"{row.opposition:.2f}"),
+        ("grassroots", f"{row.grassroots:.2f}"),
+        ("coordination", f"{row.coordination:.2f}"),
+        ("stance at alert", stance),
+        ("communities", communities or "n/a"),
+    ]
+    table = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in cells)
     return f"""<section><h2>{html.escape(row.label)}</h2>
-<table><tr><th>peak score</th><td>{row.peak_score:.2f}</td><th>first alert</th><td>{row.first_alert}</td></tr>
-<tr><th>first seen</th><td>{row.first_seen}</td><th>peak</th><td>{row.peak_at} ({row.peak_posts} posts / 24 h)</td></tr>
-<tr><th>opposition</th><td>{row.opposition:.2f}</td><th>grassroots</th><td>{row.grassroots:.2f}</td></tr>
-<tr><th>coordination</th><td>{row.coordination:.2f}</td><th>stance at alert</th><td>{stance}</td></tr>
-<tr><th>communities</th><td colspan="3">{html.escape(communities) or "n/a"}</td></tr></table>
+<table>{table}</table>
 <p class="muted">{reason}</p>
 {_figure_html(fig)}
 <ul>{samples}</ul></section>"""

@@ -16,6 +16,7 @@ __all__ = [
     "institutional_uids",
     "last_alerts",
     "movement_hourly",
+    "movement_window_authors",
     "previous_movements",
     "window_interactions",
     "window_post_tags",
@@ -214,3 +215,31 @@ def institutional_uids(
         ),
         {"start": start, "end": end, "handles": handles},
     ).all()
+
+
+def movement_window_authors(
+    conn: Connection, movement_tags: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series:
+    """Distinct authors using each movement's hashtags in ``[start, end)``."""
+    if movement_tags.empty:
+        return pd.Series(dtype="int64", name="authors")
+    frame = _frame(
+        conn,
+        """
+        WITH m AS (
+            SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:tags AS text[]))
+                AS m(movement_id, tag_norm)
+        )
+        SELECT m.movement_id, count(DISTINCT h.author_uid) AS authors
+        FROM post_hashtags AS h JOIN m USING (tag_norm)
+        WHERE h.created_at >= :start AND h.created_at < :end
+        GROUP BY 1
+        """,
+        {
+            "ids": movement_tags["movement_id"].tolist(),
+            "tags": movement_tags["tag_norm"].tolist(),
+            "start": start,
+            "end": end,
+        },
+    )
+    return frame.set_index("movement_id")["authors"]

@@ -336,7 +336,7 @@ def build_population(
     n_ordinary: int,
     start: int,
     campaign: CampaignAccounts,
-    en_share: float = 0.15,
+    en_share: float = 0.2,
 ) -> Population:
     """Draw all accounts of a scenario.
 
@@ -350,7 +350,7 @@ def build_population(
         Scenario start, epoch seconds; every account is created before it.
     campaign : CampaignAccounts
         Size, language, creation window and handle style of the campaign accounts.
-    en_share : float, default 0.15
+    en_share : float, default 0.2
         Share of ordinary users in English-speaking communities.
 
     Returns
@@ -359,14 +359,14 @@ def build_population(
         Ordinary users first, then official, media and campaign accounts.
     """
     # Ordinary users in communities of lognormal sizes, each mostly one language.
-    n_comm = int(np.clip(n_ordinary // 250, 4, 600))
+    n_comm = int(np.clip(n_ordinary // 100, 8, 600))
     sizes = rng.lognormal(0.0, 0.8, n_comm)
     community = rng.choice(n_comm, n_ordinary, p=sizes / sizes.sum()).astype(np.int32)
     # English communities, in random order, until they hold about ``en_share`` of users.
     share = np.bincount(community, minlength=n_comm) / n_ordinary
     perm = rng.permutation(n_comm)
     comm_lang = np.zeros(n_comm, np.int8)
-    comm_lang[perm[np.cumsum(share[perm]) <= en_share]] = 1
+    comm_lang[perm[np.cumsum(share[perm]) - share[perm] < en_share]] = 1
     lang = comm_lang[community] ^ (rng.random(n_ordinary) < 0.04)
     lang = lang.astype(np.int8)
     first_account = pd.Timestamp("2006-07-15", tz="UTC").value // 10**9

@@ -477,8 +477,8 @@ def _plan_grassroots(rng, c, ci, users, n_ord, rhythm, minutes, span) -> _Block:
     shape = np.where(x <= peak, rise, rise * np.exp(-(x - peak) / tau))
     shape[(x < s0) | (x > end)] = 0.0
     seed_end_t = s0 + p["seed_hours"] * HOUR
-    n_seed = p["n_seed"]
-    n_seed_posts = min(int(n_seed * rng.uniform(2.0, 4.0)), c.n // 4)
+    n_seed = min(p["n_seed"], max(3, c.n // 40))  # small movements start smaller
+    n_seed_posts = min(int(n_seed * rng.uniform(2.0, 4.0)), c.n // 8)
     lam_seed = rhythm * ((x >= s0) & (x < seed_end_t))
     t = np.sort(
         np.r_[

@@ -49,8 +49,8 @@ def component_truth(plan: Plan) -> list[dict]:
     -------
     list of dict
         One entry per component, in :data:`~pipeline.simulate.codes.COMPONENT_KINDS`
-        order; times are ISO 8601 UTC strings, ``peak`` is the start of the hour
-        with the most posts.
+        order; times are ISO 8601 UTC strings: ``start`` and ``end`` are the first
+        and last posts, ``peak`` the middle of the hour with the most posts.
     """
     uid = plan.users.uid
     out = []
@@ -58,7 +58,9 @@ def component_truth(plan: Plan) -> list[dict]:
         mask = plan.comp == ci
         t = plan.t[mask]
         hours = (t - plan.start) // HOUR
-        peak = plan.start + int(np.argmax(np.bincount(hours))) * HOUR if len(t) else plan.start
+        first, last = (int(t.min()), int(t.max())) if len(t) else (plan.start, plan.start)
+        busiest = plan.start + int(np.argmax(np.bincount(hours))) * HOUR if len(t) else first
+        peak = min(max(busiest + HOUR // 2, first), last)
         out.append(
             {
                 "id": c.id,
@@ -67,9 +69,9 @@ def component_truth(plan: Plan) -> list[dict]:
                 "lang": c.lang if c.kind != "background" else "fr+en",
                 "target": c.target,
                 "hashtags": list(c.hashtags),
-                "start": _iso(t.min() if len(t) else plan.start),
+                "start": _iso(first),
                 "peak": _iso(peak),
-                "end": _iso(t.max() if len(t) else plan.start),
+                "end": _iso(last),
                 "posts": int(mask.sum()),
                 "authors": len(np.unique(plan.author[mask])),
                 "accounts": [str(v) for v in uid[c.accounts]],
