@@ -13,11 +13,18 @@ window of ``(post, hashtag)`` rows into clusters of such hashtags:
    post co-occur in both modes, and the author mode adds "same author used both
    within ``author_window``". A session with more than ``max_session_tags`` distinct
    tags (a busy or automated account) is split back into its posts;
-3. weight each pair by NPMI (:func:`npmi`) and keep pairs with at least
-   ``min_cooccurrence`` shared contexts and NPMI >= ``min_association``;
+3. weight each pair by an association score (``association``): the cosine (Ochiai)
+   coefficient ``c_ab / sqrt(c_a c_b)`` by default, or NPMI (:func:`npmi`); keep pairs
+   with at least ``min_cooccurrence`` shared contexts and a score >= ``min_association``.
+   Cosine is the default because NPMI estimates each tag's base rate inside the window:
+   when a movement fills a large part of the window (keyword-targeted collections, or
+   any big burst) its own hashtags look independent or even repelled under NPMI,
+   although they co-occur thousands of times; cosine does not depend on the window's
+   size and still down-weights hub tags that co-occur with everything;
 4. tie spelling variants together (:func:`spelling_variants`) only when they also
-   share ``min_cooccurrence`` contexts or authors *and* are associated above chance
-   (NPMI > 0 over contexts or over authors) — never by string similarity alone;
+   share ``min_cooccurrence`` contexts or authors *and* are associated (score >=
+   ``min_association`` over contexts or over authors) — never by string similarity
+   alone;
 5. run Leiden (RB configuration model, ``resolution``, seeded) on the graph where each
    variant group is one vertex. Tags without a strong edge stay singleton clusters.
 
@@ -36,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from models._leiden import leiden_membership, rank_labels, require_columns, to_utc
 
-__all__ = ["HashtagClusterer", "npmi", "spelling_variants"]
+__all__ = ["HashtagClusterer", "association_score", "npmi", "spelling_variants"]
 
 #: Leading words stripped before comparing tags (``lespigeons`` -> ``pigeons``). Only
 #: stripped when at least four characters remain.
@@ -91,6 +98,36 @@ def npmi(cooccurrence, count_a, count_b, n):
         value = np.where(denominator > 0, pmi / denominator, 1.0)
     value = np.where(both > 0, value, -1.0)
     return np.clip(value, -1.0, 1.0)
+
+
+def association_score(kind, cooccurrence, count_a, count_b, n):
+    """Association of tag pairs: ``"cosine"`` (Ochiai) or ``"npmi"``.
+
+    Parameters
+    ----------
+    kind : {"cosine", "npmi"}
+        Score to compute.
+    cooccurrence, count_a, count_b : array-like
+        Contexts holding both tags, and each tag.
+    n : int
+        Contexts in all (used by NPMI only).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cosine in [0, 1] (``c_ab / sqrt(c_a * c_b)``) or NPMI in [-1, 1].
+
+    Examples
+    --------
+    >>> float(association_score("cosine", 2, 4, 4, 100))
+    0.5
+    """
+    if kind == "npmi":
+        return npmi(cooccurrence, count_a, count_b, n)
+    co = np.asarray(cooccurrence, dtype=float)
+    denominator = np.sqrt(np.asarray(count_a, dtype=float) * np.asarray(count_b, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, co / np.where(denominator > 0, denominator, 1), 0.0)
 
 
 def _index_pairs(first: np.ndarray, second: np.ndarray) -> pd.DataFrame:
@@ -241,7 +278,9 @@ class HashtagClusterer(BaseEstimator):
         A pair needs at least this many shared contexts (posts or author sessions) to
         form an edge; spelling variants need this many shared contexts or authors.
     min_association : float, default=0.1
-        Minimum NPMI (over contexts) of an edge.
+        Minimum association score (over contexts) of an edge.
+    association : {"cosine", "npmi"}, default="cosine"
+        Association score of a pair (see the module docstring for why cosine).
     author_window : str or pandas.Timedelta, default="6h"
         Width of an author session when ``use_authors`` is true. Sessions are buckets of
         a fixed UTC grid (``floor((created_at - epoch) / author_window)``), so two posts
@@ -267,7 +306,7 @@ class HashtagClusterer(BaseEstimator):
         alphabetical). Sorted by ``cluster``, ``posts`` descending, ``tag_norm``.
     edges_ : pandas.DataFrame
         The pairs that tie tags together: ``tag_a < tag_b``, ``cooccurrence`` (shared
-        contexts), ``association`` (NPMI over contexts), ``shared_authors`` (distinct
+        contexts), ``association`` (score over contexts), ``shared_authors`` (distinct
         authors who used both anywhere in the window) and ``variant`` (true when the
         pair is an evidenced spelling variant, tied regardless of ``association``).
         Non-variant rows are the Leiden edges, weighted by ``association``.
@@ -293,6 +332,7 @@ class HashtagClusterer(BaseEstimator):
         resolution=1.0,
         random_state=0,
         max_session_tags=10,
+        association="cosine",
     ):
         self.min_support = min_support
         self.min_cooccurrence = min_cooccurrence
@@ -302,6 +342,7 @@ class HashtagClusterer(BaseEstimator):
         self.resolution = resolution
         self.random_state = random_state
         self.max_session_tags = max_session_tags
+        self.association = association
 
     def _checked_window(self) -> pd.Timedelta:
         """Validate the parameters and return ``author_window`` as a Timedelta."""
@@ -309,6 +350,8 @@ class HashtagClusterer(BaseEstimator):
             raise ValueError(f"min_support must be >= 1, got {self.min_support!r}")
         if int(self.min_cooccurrence) < 1:
             raise ValueError(f"min_cooccurrence must be >= 1, got {self.min_cooccurrence!r}")
+        if self.association not in ("cosine", "npmi"):
+            raise ValueError(f"association must be 'cosine' or 'npmi', got {self.association!r}")
         if not -1.0 <= float(self.min_association) <= 1.0:
             raise ValueError(f"min_association must be in [-1, 1], got {self.min_association!r}")
         if int(self.max_session_tags) < 1:
@@ -397,8 +440,12 @@ class HashtagClusterer(BaseEstimator):
 
         # Strong edges: enough shared contexts and NPMI above the threshold.
         upper = sparse.triu(cooccurrence, k=1).tocoo()
-        association = npmi(
-            upper.data, context_counts[upper.row], context_counts[upper.col], n_contexts
+        association = association_score(
+            self.association,
+            upper.data,
+            context_counts[upper.row],
+            context_counts[upper.col],
+            n_contexts,
         )
         strong = (upper.data >= int(self.min_cooccurrence)) & (
             association >= float(self.min_association)
@@ -412,9 +459,26 @@ class HashtagClusterer(BaseEstimator):
         cand_j = candidates["j"].to_numpy()
         cand_contexts = _lookup(cooccurrence, cand_i, cand_j)
         cand_authors = _lookup(shared, cand_i, cand_j)
+        floor = 0.0 if self.association == "npmi" else float(self.min_association)
         above_chance = (
-            npmi(cand_contexts, context_counts[cand_i], context_counts[cand_j], n_contexts) > 0
-        ) | (npmi(cand_authors, author_counts[cand_i], author_counts[cand_j], n_authors) > 0)
+            association_score(
+                self.association,
+                cand_contexts,
+                context_counts[cand_i],
+                context_counts[cand_j],
+                n_contexts,
+            )
+            > floor
+        ) | (
+            association_score(
+                self.association,
+                cand_authors,
+                author_counts[cand_i],
+                author_counts[cand_j],
+                n_authors,
+            )
+            > floor
+        )
         evidenced = (
             (cand_contexts >= int(self.min_cooccurrence))
             | (cand_authors >= int(self.min_cooccurrence))
@@ -496,7 +560,8 @@ class HashtagClusterer(BaseEstimator):
                     "tag_a": pd.Series(vocab.to_numpy()[pair_i], dtype="str"),
                     "tag_b": pd.Series(vocab.to_numpy()[pair_j], dtype="str"),
                     "cooccurrence": pair_contexts,
-                    "association": npmi(
+                    "association": association_score(
+                        self.association,
                         pair_contexts,
                         context_counts[pair_i],
                         context_counts[pair_j],

@@ -159,7 +159,7 @@ def test_npmi_of_a_hand_computed_pair():
         + [(f"b{k}", f"u2{k}", 1, ["b"]) for k in range(2)]
         + [(f"c{k}", f"u3{k}", 1, ["c"]) for k in range(4)]
     )
-    model = HashtagClusterer(use_authors=False, random_state=0).fit(tags)
+    model = HashtagClusterer(use_authors=False, association="npmi", random_state=0).fit(tags)
     edge = model.edges_.query("tag_a == 'a' and tag_b == 'b'").iloc[0]
 
     expected = math.log(0.3 / (0.4 * 0.5)) / -math.log(0.3)
@@ -325,3 +325,33 @@ def test_clone_round_trips_parameters():
     tags = post_tags(group_posts("p", ["a", "b"], 6))
     fitted = clone(HashtagClusterer(random_state=1)).fit(tags)
     assert not hasattr(clone(fitted), "clusters_")
+
+
+def test_cosine_of_a_hand_computed_pair():
+    # a in 4 posts, b in 5, both in 3: cosine = 3 / sqrt(4 * 5).
+    tags = post_tags(
+        [(f"ab{k}", f"u{k}", 1, ["a", "b"]) for k in range(3)]
+        + [("a0", "u10", 1, ["a"])]
+        + [(f"b{k}", f"u2{k}", 1, ["b"]) for k in range(2)]
+        + [(f"c{k}", f"u3{k}", 1, ["c"]) for k in range(4)]
+    )
+    model = HashtagClusterer(use_authors=False, random_state=0).fit(tags)
+    edge = model.edges_.query("tag_a == 'a' and tag_b == 'b'").iloc[0]
+    assert edge["association"] == pytest.approx(3 / math.sqrt(20))
+
+
+def test_a_movement_filling_the_window_stays_one_cluster():
+    # Two tags of one movement fill 90% of the posts and co-occur in 300 of them:
+    # within this window they are no more associated than chance (NPMI <= 0),
+    # yet they are plainly one movement.
+    rows = (
+        [(f"ab{k}", f"u{k}", 1, ["geonpi", "pigeons"]) for k in range(300)]
+        + [(f"a{k}", f"v{k}", 1, ["geonpi"]) for k in range(300)]
+        + [(f"b{k}", f"w{k}", 1, ["pigeons"]) for k in range(300)]
+        + [(f"c{k}", f"z{k}", 1, ["meteo", "pluie"]) for k in range(100)]
+    )
+    tags = post_tags(rows)
+    cosine = HashtagClusterer(use_authors=False, random_state=0).fit(tags).clusters_
+    by_tag = cosine.set_index("tag_norm")["cluster"]
+    assert by_tag["geonpi"] == by_tag["pigeons"] != by_tag["meteo"]
+    assert npmi(300, 600, 600, 1000) < 0
