@@ -17,9 +17,11 @@ each in [0, 1] and kept in its own column of ``movement_windows``::
 * ``coordination`` -- :class:`models.coordination.CoordinationDetector`: share of the
   movement carried by coordinated accounts (co-posting, co-links, fresh accounts).
 
-Alerts use hysteresis: a movement fires when its score reaches ``alert_on`` and it
-has no open episode; an episode closes after ``alert_quiet_windows`` consecutive
-windows below ``alert_off``. One alert per episode, with its evidence.
+Alerts use hysteresis: a movement fires when its score reaches ``alert_on`` (with at
+least ``alert_min_posts`` posts, after ``alert_warmup_hours`` of corpus history) and
+it has no open episode; an episode closes once the movement has spent
+``alert_quiet_hours`` without a window at or above ``alert_off``. One alert per
+episode, with its evidence.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "WindowInputs",
     "WindowResult",
     "analyse_window",
+    "episode_open",
     "run_range",
     "run_window",
 ]
@@ -67,7 +70,7 @@ class DetectParams:
     tracking_lookback_hours: int = 48
     alert_on: float = 0.3
     alert_off: float = 0.15
-    alert_quiet_windows: int = 12
+    alert_quiet_hours: int = 24
     alert_min_posts: int = 10
     alert_warmup_hours: int = 48
 
@@ -355,13 +358,12 @@ def _alerts(windows, inputs, params, cluster_tags, posts, carriers, coordination
     if candidates.empty:
         return _empty(["movement_id", "episode", "fired_at", "score", "reason", "evidence"])
     last = last_alerts.set_index("movement_id")
-    quiet = _quiet_run(history, last, params.alert_off)
+    active = _last_active(history, last, params.alert_off)
     rows = []
     for row in candidates.itertuples(index=False):  # at most max_movements rows
         episode = 1
         if row.movement_id in last.index:
-            open_episode = quiet.get(row.movement_id, 0) < params.alert_quiet_windows
-            if open_episode:
+            if episode_open(active[row.movement_id], inputs.window_end, params.alert_quiet_hours):
                 continue
             episode = int(last.loc[row.movement_id, "episode"]) + 1
         rows.append(_alert_row(row, episode, cluster_tags, posts, carriers, coordination))
@@ -382,22 +384,30 @@ def _history_hours(corpus_hourly: pd.DataFrame) -> int:
     return len(corpus_hourly) - int(corpus_hourly.index[corpus_hourly["hour"] == active.min()][0])
 
 
-def _quiet_run(history: pd.DataFrame, last: pd.DataFrame, off: float) -> dict:
-    """Consecutive latest windows below ``off`` since each movement's last alert."""
-    if history.empty or last.empty:
-        return {}
-    since = history.merge(
-        last["window_end"].rename("alerted"), left_on="movement_id", right_index=True
-    )
-    since = since[since["window_end"] > since["alerted"]].sort_values(["movement_id", "window_end"])
-    above = since["score"] >= off
-    # windows after the last one at or above `off`
-    last_above = since["window_end"].where(above).groupby(since["movement_id"]).max()
-    since = since.merge(
-        last_above.rename("last_above"), left_on="movement_id", right_index=True, how="left"
-    )
-    tail = since[since["last_above"].isna() | (since["window_end"] > since["last_above"])]
-    return tail.groupby("movement_id").size().to_dict()
+def _last_active(history: pd.DataFrame, last: pd.DataFrame, off: float) -> pd.Series:
+    """Per alerted movement, the latest window at or above ``off`` since its last alert.
+
+    Falls back to the alert time itself; windows where the movement was absent count
+    as quiet, so a movement that vanished and came back starts a new episode.
+    """
+    if last.empty:
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    alerted = last["window_end"]
+    if history.empty:
+        return alerted
+    since = history.merge(alerted.rename("alerted"), left_on="movement_id", right_index=True)
+    active = since[(since["window_end"] > since["alerted"]) & (since["score"] >= off)]
+    latest = active.groupby("movement_id")["window_end"].max()
+    return latest.reindex(alerted.index).fillna(alerted)
+
+
+def episode_open(last_active: pd.Timestamp, window_end: pd.Timestamp, quiet_hours: int) -> bool:
+    """Whether an alert episode is still open at ``window_end``.
+
+    An episode closes once its movement has spent ``quiet_hours`` without a window
+    scoring at least ``alert_off``; the next crossing of ``alert_on`` is a new episode.
+    """
+    return window_end - last_active < pd.Timedelta(hours=quiet_hours)
 
 
 def _alert_row(row, episode, cluster_tags, posts, carriers, coordination) -> dict:
