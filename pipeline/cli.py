@@ -136,6 +136,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from pipeline.evaluation_run import evaluate_seeds, render_markdown, stance_report
+
+    results = evaluate_seeds(args.seeds, posts=args.posts, every=args.every, progress=print)
+    stance = None if args.skip_stance else stance_report()
+    command = f"protestwatch evaluate --seeds {' '.join(map(str, args.seeds))} " + (
+        f"--posts {args.posts} --every {args.every}"
+    )
+    text = render_markdown(results, stance, command)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"written to {args.out}")
+    return 0
+
+
+def cmd_train_stance(args: argparse.Namespace) -> int:
+    from models.stance import train_stance
+    from pipeline.errors import InputError
+
+    path = Path(args.data)
+    if not path.is_file():
+        raise InputError(f"labeled file not found: {path}")
+    try:
+        _, report = train_stance(path, out=Path(args.out))
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"cannot train from {path}: {exc}") from None
+    cv = report.get("cv") or report.get("cv_train") or {}
+    print(
+        f"model saved to {args.out}; cross-validated macro-F {cv.get('macro_f', float('nan')):.3f}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``protestwatch`` command."""
     parser = argparse.ArgumentParser(
@@ -178,6 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="report.html")
     rep.add_argument("--limit", type=int, default=5, help="movements shown in detail")
     rep.set_defaults(func=cmd_report)
+
+    ev = sub.add_parser("evaluate", help="evaluate detection on generated scenarios")
+    ev.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
+    ev.add_argument("--posts", type=int, default=40_000)
+    ev.add_argument("--every", default="3h", help="step between window ends")
+    ev.add_argument("--out", default="docs/evaluation.md", help="markdown report ('' to skip)")
+    ev.add_argument("--skip-stance", action="store_true", help="skip the stance evaluation")
+    ev.set_defaults(func=cmd_evaluate)
+
+    tr = sub.add_parser("train-stance", help="train a stance model from a labeled CSV")
+    tr.add_argument("--data", required=True, help="CSV with text, label (against/favour/none)")
+    tr.add_argument("--out", default=".protestwatch/models/stance-custom.joblib")
+    tr.set_defaults(func=cmd_train_stance)
 
     demo = sub.add_parser("demo", help="simulate, ingest, detect, rank and report in one go")
     demo.add_argument("--seed", type=int, default=7)

@@ -16,6 +16,8 @@ variable                            meaning                                    d
                                     as HMAC-SHA256 keyed hashes
 ``PROTESTWATCH_INSTITUTIONAL``      CSV of institutional accounts              shipped list
 ``PROTESTWATCH_CHUNK_SIZE``         records per loading chunk                  ``50000``
+``PROTESTWATCH_STANCE_MODEL``       stance model file (``train-stance``        shipped default
+                                    output); unset uses the default model
 ==================================  =========================================  ==========
 """
 
@@ -54,6 +56,7 @@ class Settings:
     pseudonymise_key: bytes | None = field(default=None, repr=False)
     institutional_accounts: Path | None = None
     chunk_size: int = 50_000
+    stance_model: Path | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -78,6 +81,9 @@ def get_settings() -> Settings:
     institutional = os.environ.get("PROTESTWATCH_INSTITUTIONAL") or None
     if institutional and not Path(institutional).is_file():
         raise ConfigError(f"PROTESTWATCH_INSTITUTIONAL points to a missing file: {institutional}")
+    stance_model = os.environ.get("PROTESTWATCH_STANCE_MODEL") or None
+    if stance_model and not Path(stance_model).is_file():
+        raise ConfigError(f"PROTESTWATCH_STANCE_MODEL points to a missing file: {stance_model}")
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
         home=Path(os.environ.get("PROTESTWATCH_HOME") or ".protestwatch").absolute(),
@@ -86,4 +92,5 @@ def get_settings() -> Settings:
         pseudonymise_key=key.encode() if key else None,
         institutional_accounts=Path(institutional) if institutional else None,
         chunk_size=_int("PROTESTWATCH_CHUNK_SIZE", 50_000),
+        stance_model=Path(stance_model) if stance_model else None,
     )

@@ -21,6 +21,7 @@ from pipeline.errors import ConfigError, DatabaseUnavailable, SchemaOutOfDate
 
 __all__ = [
     "EMBEDDED_DATABASE",
+    "READER_ROLE",
     "apply_views",
     "current_revision",
     "database_url",
@@ -37,6 +38,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "protestwatch"
+#: Group role allowed to read the ``mart_*`` views and nothing else (migration 0004).
+READER_ROLE = "protestwatch_reader"
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 
@@ -173,7 +176,9 @@ def apply_views(engine: Engine) -> list[str]:
 
     Views are derived objects kept as plain SQL files (one view per file, named like
     the file); they are dropped and recreated on every upgrade, in one transaction, so
-    a changed file takes effect without a new migration.
+    a changed file takes effect without a new migration. Recreated views lose their
+    grants, so SELECT on the ``mart_*`` views (and only those) is granted again to
+    :data:`READER_ROLE` when that role exists (migration 0004 creates it).
     """
     order = {"stg": 0, "int": 1, "mart": 2}
     files = sorted(
@@ -185,6 +190,13 @@ def apply_views(engine: Engine) -> list[str]:
             conn.exec_driver_sql(f'DROP VIEW IF EXISTS "{path.stem}" CASCADE')
         for path in files:
             conn.exec_driver_sql(path.read_text())
+        reader = conn.scalar(
+            sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": READER_ROLE}
+        )
+        if reader:
+            for path in files:
+                if path.stem.startswith("mart_"):
+                    conn.exec_driver_sql(f'GRANT SELECT ON "{path.stem}" TO {READER_ROLE}')
     return [p.stem for p in files]
 
 

@@ -98,7 +98,7 @@ class Models:
     def load(cls, settings: Settings | None = None) -> Models:
         """Load the default stance model and the institutional account list."""
         from models.grassroots import load_institutional_accounts
-        from models.stance import load_default_model
+        from models.stance import load_default_model, load_model
         from pipeline.normalize import pseudonymise
 
         settings = settings or get_settings()
@@ -106,7 +106,10 @@ class Models:
         handles = institutional["handle"].str.lstrip("@").str.casefold()
         if settings.pseudonymise_key is not None:
             handles = pseudonymise(handles, settings.pseudonymise_key)
-        stance = load_default_model(cache_dir=settings.home / "models")
+        if settings.stance_model is not None:
+            stance = load_model(settings.stance_model)
+        else:
+            stance = load_default_model(cache_dir=settings.home / "models")
         return cls(
             stance=stance,
             institutional=institutional,

@@ -37,9 +37,11 @@ from pipeline.sources.base import Record, Rejected
 
 __all__ = [
     "POST_COLUMNS",
+    "ArrowChunk",
     "NormalizedChunk",
     "canonical_url",
     "normalize_chunk",
+    "normalize_tables",
     "normalize_tag",
     "pseudonymise",
 ]
@@ -67,8 +69,6 @@ _RECORD_FIELDS = [c for c in POST_COLUMNS if c != "post_uid"] + [
     "interactions",
     "line",
 ]
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]"
-_MIN_TIME = pd.Timestamp("2006-01-01", tz="UTC")
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|igshid)$", re.I)
 _MAX_TAG = 200
 _MAX_TEXT = 100_000
@@ -138,6 +138,204 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_NAT = np.datetime64("NaT", "us")
+_MIN_TIME_US = np.datetime64("2006-01-01T00:00:00", "us")
+_CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{200b}\x{feff}]"
+_EPOCH_RE2 = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
+_KINDS = pa.array(["repost", "quote", "reply", "mention"])
+_NO_LANG = pa.array(["und", "zxx", "qme", "qht"])
+_NULL_STRING = pa.scalar(None, pa.string())
+_CONVERSION_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError, UnicodeError)
+
+
+@dataclass
+class ArrowChunk:
+    """Clean Arrow tables of one chunk, as :func:`normalize_tables` returns them.
+
+    Same columns and rules as :class:`NormalizedChunk`; timestamps are
+    ``timestamp[us, UTC]`` and ``author_followers`` is ``int64``.
+    """
+
+    posts: pa.Table
+    hashtags: pa.Table
+    interactions: pa.Table
+    rejected: list[Rejected]
+
+
+def _text_value(value) -> str | None:
+    """A string for one odd value (number, surrogates, ...); None for NaN."""
+    if value is None or (type(value) is float and value != value):
+        return None
+    if type(value) is str:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return str(value)
+
+
+def _strings(values: list) -> pa.Array:
+    """Arrow strings of a list of (mostly) str or None; other values become text."""
+    try:
+        return pa.array(values, type=pa.string())
+    except _CONVERSION_ERRORS:
+        return pa.array([_text_value(v) for v in values], type=pa.string())
+
+
+def _has_control(array: pa.Array) -> bool:
+    """Cheap test on the raw bytes: may ``array`` hold a control character?"""
+    data = array.buffers()[2] if array.type == pa.string() else None
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if not len(raw):
+        return False
+    low = (raw < 0x20) & (raw != 0x09) & (raw != 0x0A) & (raw != 0x0D)
+    if low.any() or (raw == 0x7F).any():
+        return True
+    block = data.to_pybytes()
+    return b"\xe2\x80\x8b" in block or b"\xef\xbb\xbf" in block
+
+
+def _strip_control(array: pa.Array) -> pa.Array:
+    if _has_control(array):
+        return pc.replace_substring_regex(array, _CONTROL_RE2, "")
+    return array
+
+
+def _clean_optional(array: pa.Array) -> pa.Array:
+    cleaned = _strip_control(array)
+    return pc.if_else(pc.equal(cleaned, ""), _NULL_STRING, cleaned)
+
+
+def _clean_text(array: pa.Array) -> pa.Array:
+    text = pc.fill_null(array, "")
+    if len(text) and pc.max(pc.utf8_length(text)).as_py() > _MAX_TEXT:
+        text = pc.utf8_slice_codeunits(text, 0, _MAX_TEXT)
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        text = pc.utf8_normalize(text, "NFC")
+    return _strip_control(text)
+
+
+def _epoch_us(seconds: np.ndarray) -> np.ndarray:
+    out = np.full(len(seconds), _NAT)
+    ok = (seconds > 0) & (seconds < 4e10)
+    out[ok] = (seconds[ok] * 1e6).astype(np.int64).astype("datetime64[us]")
+    return out
+
+
+def _parse_strings(values: np.ndarray) -> np.ndarray:
+    """ISO 8601 strings (or epoch seconds as text) to naive UTC datetime64[us]."""
+    out = np.full(len(values), _NAT)
+    if not len(values):
+        return out
+    strings = _strings(list(values))
+    epoch = pc.fill_null(pc.match_substring_regex(strings, _EPOCH_RE2), False)
+    epoch = np.asarray(epoch.to_numpy(zero_copy_only=False), dtype=bool)
+    if epoch.any():
+        seconds = pd.to_numeric(pd.Series(values[epoch], dtype=object), errors="coerce")
+        out[epoch] = _epoch_us(seconds.to_numpy(dtype="float64", na_value=np.nan))
+    iso = ~epoch
+    if iso.any():
+        parsed = pd.to_datetime(values[iso], utc=True, errors="coerce", format="ISO8601")
+        out[iso] = parsed.as_unit("us").tz_localize(None).to_numpy()
+    return out
+
+
+def _parse_times(values: list) -> np.ndarray:
+    """Parse ISO strings or epoch seconds to naive UTC ``datetime64[us]``; else NaT."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind == "empty":
+        return np.full(len(values), _NAT)
+    if kind == "string":
+        present = pd.notna(column)
+        if present.all():
+            return _parse_strings(column)
+        out = np.full(len(values), _NAT)
+        out[present] = _parse_strings(column[present])
+        return out
+    out = np.full(len(values), _NAT)
+    is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    is_num = np.fromiter(
+        (type(v) is int or type(v) is float for v in values), dtype=bool, count=len(values)
+    )
+    if is_str.any():
+        out[is_str] = _parse_strings(column[is_str])
+    if is_num.any():
+        seconds = np.array([float(v) for v in column[is_num]], dtype="float64")
+        out[is_num] = _epoch_us(np.nan_to_num(seconds, nan=-1.0, posinf=-1.0, neginf=-1.0))
+    return out
+
+
+def _followers(values: list) -> pa.Array:
+    try:
+        counts = pa.array(values, type=pa.int64())
+    except _CONVERSION_ERRORS:
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        numbers = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        integral = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+        integral &= np.abs(numbers) < 2**62
+        counts = pa.array(
+            np.where(integral, numbers, 0).astype(np.int64), mask=~integral, type=pa.int64()
+        )
+    valid = pc.and_(pc.greater_equal(counts, 0), pc.less(counts, 2**31))
+    return pc.if_else(valid, counts, pa.scalar(None, pa.int64()))
+
+
+def _map_unique(values: pa.Array, func) -> pa.Array:
+    """Apply ``func`` to each distinct non-null value once; nulls stay null."""
+    uniques = pc.unique(values)
+    mapped = pa.array(
+        [None if u is None else func(u) for u in uniques.to_pylist()], type=pa.string()
+    )
+    return pc.take(mapped, pc.index_in(values, uniques))
+
+
+def _codes(values: pa.Array) -> np.ndarray:
+    """Integer codes of the distinct values (null gets its own code)."""
+    encoded = pc.dictionary_encode(values).combine_chunks() if isinstance(
+        values, pa.ChunkedArray
+    ) else pc.dictionary_encode(values)
+    return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
+
+
+def _first_of_each(*codes: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct tuple of codes, in order."""
+    if not len(codes[0]):
+        return np.zeros(0, dtype=np.int64)
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for code in codes:
+        code = code.astype(np.int64) + 1
+        key = key * (int(code.max()) + 1) + code
+    _, first = np.unique(key, return_index=True)
+    return np.sort(first)
+
+
+def _flatten(lists: list[list]) -> tuple[np.ndarray, list]:
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    owner = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    return owner, list(chain.from_iterable(lists))
+
+
+def _pg_array_literals(items: pa.Array, owner: np.ndarray, n: int) -> pa.Array:
+    """Postgres array literals (``{"a","b"}``) of ``items`` grouped by ``owner`` (sorted)."""
+    if not len(items):
+        return pa.array(np.full(n, "{}", dtype=object), type=pa.string())
+    escaped = pc.replace_substring(pc.replace_substring(items, "\\", "\\\\"), '"', '\\"')
+    lengths = np.bincount(owner, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), escaped)
+    literal = pc.binary_join_element_wise('{"', pc.binary_join(lists, '","'), '"}', "")
+    return pc.if_else(pc.equal(pa.array(lengths), 0), "{}", literal)
+
+
+def _pseudonym(key: bytes, value: str) -> str:
+    prefix, sep, rest = value.partition(":")
+    body = rest if sep else value
+    digest = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:24]
+    return f"{prefix}:h{digest}" if sep else f"h{digest}"
+
+
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """Replace ids or handles by keyed HMAC-SHA256 hashes, keeping the platform prefix.
 
@@ -145,66 +343,154 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     never leaves the process. Hashing runs once per unique value.
     """
     uniques = values.dropna().unique()
-
-    def one(value: str) -> str:
-        prefix, sep, rest = value.partition(":")
-        body = rest if sep else value
-        digest = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:24]
-        return f"{prefix}:h{digest}" if sep else f"h{digest}"
-
-    mapping = {v: one(v) for v in uniques}
+    mapping = {v: _pseudonym(key, v) for v in uniques}
     return values.map(mapping)
 
 
-def _parse_times(raw: pd.Series) -> pd.Series:
-    """Parse ISO strings or epoch seconds to UTC; unparseable values become NaT."""
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    present = raw.notna()
-    if not present.any():
-        return out
-    numeric = pd.to_numeric(raw[present], errors="coerce")
-    is_num = numeric.notna()
-    if is_num.any():
-        secs = numeric[is_num].astype("float64")
-        secs = secs.where((secs > 0) & (secs < 4e10))
-        out.loc[secs.index] = pd.to_datetime(secs, unit="s", utc=True)
-    strings = raw[present][~is_num]
-    if len(strings):
-        out.loc[strings.index] = pd.to_datetime(
-            strings.astype(str), utc=True, errors="coerce", format="ISO8601"
-        )
-    return out
-
-
-def _clean_text(text: pd.Series) -> pd.Series:
-    text = text.fillna("").astype(str).str.slice(0, _MAX_TEXT)
-    return text.str.normalize("NFC").str.replace(_CONTROL, "", regex=True)
-
-
-def _clean_optional(values: pd.Series) -> pd.Series:
-    cleaned = values.astype("str").str.replace(_CONTROL, "", regex=True)
-    return cleaned.where(values.notna() & (cleaned != ""), None)
-
-
-def _detect_languages(text: pd.Series) -> pd.Series:
+def _detect_languages(texts: list[str]) -> list[str | None]:
     import py3langid as langid
 
-    return text.map(lambda t: langid.classify(t)[0] if t.strip() else None)
+    return [langid.classify(t)[0] if t.strip() else None for t in texts]
 
 
-def _map_unique(values: pd.Series, func) -> pd.Series:
-    uniques = values.dropna().unique()
-    return values.map(dict(zip(uniques, map(func, uniques), strict=True)))
+def _take_rows(raw: dict[str, list], rows: np.ndarray) -> dict[str, list]:
+    return {name: [column[i] for i in rows] for name, column in raw.items()}
 
 
-def _pg_array_literals(items: pd.Series, lengths: np.ndarray) -> np.ndarray:
-    """Postgres array literals (``{"a","b"}``) of consecutive runs of ``items``."""
-    escaped = items.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    lists = pa.LargeListArray.from_arrays(offsets, pa.array(escaped.to_numpy(), type=pa.string()))
-    joined = pc.binary_join(lists, '","')
-    literal = pc.binary_join_element_wise('{"', joined, '"}', "")
-    return pc.if_else(pc.equal(pa.array(lengths), 0), "{}", literal).to_numpy(zero_copy_only=False)
+def normalize_tables(
+    records: list[Record],
+    *,
+    pseudonymise_key: bytes | None = None,
+    now: pd.Timestamp | None = None,
+) -> ArrowChunk:
+    """Clean one chunk of records into Arrow tables (the loader's fast path).
+
+    Same parameters and rules as :func:`normalize_chunk`, which wraps this and
+    returns pandas DataFrames.
+    """
+    now = now or pd.Timestamp.now(tz="UTC")
+    latest = np.datetime64(now.tz_convert("UTC").tz_localize(None) + pd.Timedelta(days=1), "us")
+    raw = {name: list(map(attrgetter(name), records)) for name in _RECORD_FIELDS}
+    created = _parse_times(raw["created_at"])
+    bad = np.isnat(created) | (created < _MIN_TIME_US) | (created > latest)
+    rejected = [
+        Rejected(
+            raw["source"][i],
+            int(raw["line"][i]),
+            f"bad created_at: {raw['created_at'][i]!r}",
+            str(raw["created_at"][i]),
+        )
+        for i in np.flatnonzero(bad)
+    ]
+    if rejected:
+        kept = np.flatnonzero(~bad)
+        raw = _take_rows(raw, kept)
+        created = created[kept]
+    n = len(created)
+
+    platform = _strings(raw["platform"])
+    author_uid = _strings(raw["author_uid"])
+    post_uid = pc.binary_join_element_wise(platform, _strings(raw["post_id"]), ":")
+    created_at = pa.array(created, type=_TIMESTAMP, from_pandas=True)
+    text = _clean_text(_strings(raw["text"]))
+    lang = _clean_optional(_strings(raw["lang"]))
+    missing = pc.or_(pc.is_null(lang), pc.is_in(lang, _NO_LANG))
+    if n and pc.any(missing).as_py():
+        rows = np.flatnonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))
+        detected = _detect_languages(pc.take(text, pa.array(rows)).to_pylist())
+        values = lang.to_pylist()
+        for row, code in zip(rows.tolist(), detected, strict=True):
+            values[row] = code
+        lang = pa.array(values, type=pa.string())
+    author_created = _parse_times(raw["author_created_at"])
+    author_created[author_created < _MIN_TIME_US] = _NAT
+    handle = _clean_optional(_strings(raw["author_handle"]))
+
+    url_owner, flat_urls = _flatten(raw["urls"])
+    urls = _strings(flat_urls)
+    urls_ok = pc.fill_null(pc.not_equal(urls, ""), False)
+    if not pc.all(urls_ok).as_py():
+        url_owner = url_owner[np.asarray(urls_ok.to_numpy(zero_copy_only=False), dtype=bool)]
+        urls = urls.filter(urls_ok)
+    url_literals = _pg_array_literals(_map_unique(urls, canonical_url), url_owner, n)
+
+    if pseudonymise_key is not None:
+        key = pseudonymise_key
+        author_uid = _map_unique(author_uid, lambda v: _pseudonym(key, v))
+        # handles are case-insensitive
+        handle = _map_unique(handle, lambda v: _pseudonym(key, v.casefold()))
+
+    posts = pa.table(
+        {
+            "post_uid": post_uid,
+            "platform": platform,
+            "post_id": _strings(raw["post_id"]),
+            "author_uid": author_uid,
+            "author_handle": handle,
+            "author_followers": _followers(raw["author_followers"]),
+            "author_created_at": pa.array(author_created, type=_TIMESTAMP, from_pandas=True),
+            "created_at": created_at,
+            "text": text,
+            "lang": lang,
+            "reply_to_uid": _clean_optional(_strings(raw["reply_to_uid"])),
+            "repost_of_uid": _clean_optional(_strings(raw["repost_of_uid"])),
+            "quote_of_uid": _clean_optional(_strings(raw["quote_of_uid"])),
+            "conversation_uid": _clean_optional(_strings(raw["conversation_uid"])),
+            "urls": url_literals,
+            "source": _strings(raw["source"]),
+        }
+    )
+
+    tag_owner, flat_tags = _flatten(raw["hashtags"])
+    tags = _strings(flat_tags)
+    tags = pc.utf8_slice_codeunits(pc.utf8_ltrim(_strip_control(tags), "#"), 0, _MAX_TAG)
+    tag_norm = _map_unique(tags, normalize_tag)
+    tag_ok = pc.fill_null(pc.not_equal(tag_norm, ""), False)
+    keep = np.asarray(tag_ok.to_numpy(zero_copy_only=False), dtype=bool)
+    tag_owner, tags, tag_norm = tag_owner[keep], tags.filter(tag_ok), tag_norm.filter(tag_ok)
+    first = _first_of_each(tag_owner, _codes(tag_norm))
+    tag_owner, take = tag_owner[first], pa.array(first)
+    owners = pa.array(tag_owner)
+    hashtags = pa.table(
+        {
+            "post_uid": pc.take(post_uid, owners),
+            "created_at": pc.take(created_at, owners),
+            "author_uid": pc.take(author_uid, owners),
+            "tag": pc.take(tags, take),
+            "tag_norm": pc.take(tag_norm, take),
+        }
+    )
+
+    edge_owner, edges = _flatten(raw["interactions"])
+    dst = _strings([edge[0] for edge in edges])
+    kind = _strings([edge[1] for edge in edges])
+    if pseudonymise_key is not None:
+        dst = _map_unique(dst, lambda v: _pseudonym(key, v))
+    src = pc.take(author_uid, pa.array(edge_owner))
+    edge_ok = pc.and_(pc.is_in(kind, _KINDS), pc.not_equal(src, dst))
+    edge_ok = pc.fill_null(edge_ok, False)
+    keep = np.asarray(edge_ok.to_numpy(zero_copy_only=False), dtype=bool)
+    edge_owner, dst, kind, src = (
+        edge_owner[keep],
+        dst.filter(edge_ok),
+        kind.filter(edge_ok),
+        src.filter(edge_ok),
+    )
+    first = _first_of_each(edge_owner, _codes(kind), _codes(dst))
+    take, owners = pa.array(first), pa.array(edge_owner[first])
+    interactions = pa.table(
+        {
+            "src_author_uid": pc.take(src, take),
+            "dst_author_uid": pc.take(dst, take),
+            "kind": pc.take(kind, take),
+            "post_uid": pc.take(post_uid, owners),
+            "created_at": pc.take(created_at, owners),
+        }
+    )
+    return ArrowChunk(posts, hashtags, interactions, rejected)
+
+
+_TO_PANDAS = {pa.int64(): pd.Int64Dtype()}.get
 
 
 def normalize_chunk(
@@ -232,133 +518,10 @@ def normalize_chunk(
         (src_author_uid, dst_author_uid, kind, post_uid, created_at) and the records
         rejected here (bad timestamps), with their reasons.
     """
-    now = now or pd.Timestamp.now(tz="UTC")
-    if not records:
-        empty = pd.DataFrame(columns=POST_COLUMNS)
-        return NormalizedChunk(empty, _empty_hashtags(), _empty_interactions(), [])
-    columns = list(zip(*map(attrgetter(*_RECORD_FIELDS), records), strict=True))
-    raw = dict(zip(_RECORD_FIELDS, columns, strict=True))
-    frame = pd.DataFrame(
-        {k: raw[k] for k in _RECORD_FIELDS if k not in ("hashtags", "interactions", "urls")}
-    )
-    frame["created_at"] = _parse_times(pd.Series(raw["created_at"], dtype=object))
-    bad_time = frame["created_at"].isna() | (frame["created_at"] < _MIN_TIME)
-    bad_time |= frame["created_at"] > now + pd.Timedelta(days=1)
-    rejected = [
-        Rejected(src, int(line), f"bad created_at: {value!r}", str(value))
-        for src, line, value in zip(
-            frame.loc[bad_time, "source"],
-            frame.loc[bad_time, "line"],
-            np.asarray(raw["created_at"], dtype=object)[bad_time.to_numpy()],
-            strict=True,
-        )
-    ]
-    keep = ~bad_time.to_numpy()
-    frame = frame.loc[keep].reset_index(drop=True)
-    kept_index = np.flatnonzero(keep)
-
-    frame["post_uid"] = frame["platform"].astype(str) + ":" + frame["post_id"].astype(str)
-    frame["text"] = _clean_text(frame["text"])
-    for column in (
-        "author_handle",
-        "lang",
-        "reply_to_uid",
-        "repost_of_uid",
-        "quote_of_uid",
-        "conversation_uid",
-    ):
-        frame[column] = _clean_optional(frame[column])
-    followers = pd.to_numeric(frame["author_followers"], errors="coerce")
-    frame["author_followers"] = followers.where((followers >= 0) & (followers < 2**31)).astype(
-        "Int64"
-    )
-    author_created = _parse_times(frame["author_created_at"].astype(object))
-    frame["author_created_at"] = author_created.where(author_created >= _MIN_TIME)
-    missing_lang = frame["lang"].isna() | frame["lang"].isin(["und", "zxx", "qme", "qht"])
-    if missing_lang.any():
-        frame.loc[missing_lang, "lang"] = _detect_languages(frame.loc[missing_lang, "text"])
-
-    url_lists = [raw["urls"][i] for i in kept_index]
-    flat_urls = pd.Series(list(chain.from_iterable(url_lists)), dtype="str")
-    canon = _map_unique(flat_urls, canonical_url)
-    url_lengths = np.fromiter(map(len, url_lists), dtype=np.int64, count=len(url_lists))
-    frame["urls"] = _pg_array_literals(canon, url_lengths)
-
-    tag_lists = [raw["hashtags"][i] for i in kept_index]
-    hashtags = _explode(frame, tag_lists, ["tag"])
-    if len(hashtags):
-        hashtags["tag"] = (
-            hashtags["tag"]
-            .astype(str)
-            .str.replace(_CONTROL, "", regex=True)
-            .str.lstrip("#")
-            .str.slice(0, _MAX_TAG)
-        )
-        hashtags["tag_norm"] = _map_unique(hashtags["tag"], normalize_tag)
-        hashtags = hashtags[hashtags["tag_norm"] != ""].drop_duplicates(["post_uid", "tag_norm"])
-    else:
-        hashtags = _empty_hashtags()
-
-    edge_lists = [raw["interactions"][i] for i in kept_index]
-    interactions = _explode(frame, edge_lists, ["dst_author_uid", "kind"])
-    if len(interactions):
-        interactions = interactions.rename(columns={"author_uid": "src_author_uid"})
-        interactions = interactions[
-            interactions["src_author_uid"] != interactions["dst_author_uid"]
-        ]
-        interactions = interactions.drop_duplicates(["post_uid", "kind", "dst_author_uid"])
-    else:
-        interactions = _empty_interactions()
-
-    if pseudonymise_key is not None:
-        frame["author_uid"] = pseudonymise(frame["author_uid"], pseudonymise_key)
-        handles = frame["author_handle"].str.casefold()  # handles are case-insensitive
-        frame["author_handle"] = pseudonymise(handles, pseudonymise_key)
-        hashtags["author_uid"] = pseudonymise(hashtags["author_uid"], pseudonymise_key)
-        for column in ("src_author_uid", "dst_author_uid"):
-            interactions[column] = pseudonymise(interactions[column], pseudonymise_key)
-
-    posts = frame[POST_COLUMNS]
+    chunk = normalize_tables(records, pseudonymise_key=pseudonymise_key, now=now)
     return NormalizedChunk(
-        posts,
-        hashtags[["post_uid", "created_at", "author_uid", "tag", "tag_norm"]].reset_index(
-            drop=True
-        ),
-        interactions[
-            ["src_author_uid", "dst_author_uid", "kind", "post_uid", "created_at"]
-        ].reset_index(drop=True),
-        rejected,
-    )
-
-
-def _explode(frame: pd.DataFrame, lists: list[list], names: list[str]) -> pd.DataFrame:
-    """One row per list item, carrying the post's uid, author and time."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    if lengths.sum() == 0:
-        return pd.DataFrame(columns=["post_uid", "created_at", "author_uid", *names])
-    owner = np.repeat(np.arange(len(lists)), lengths)
-    items = list(chain.from_iterable(lists))
-    if len(names) == 1:
-        values = {names[0]: items}
-    else:
-        values = dict(zip(names, map(list, zip(*items, strict=True)), strict=True))
-    out = pd.DataFrame(
-        {
-            "post_uid": frame["post_uid"].to_numpy()[owner],
-            "created_at": frame["created_at"].to_numpy()[owner],
-            "author_uid": frame["author_uid"].to_numpy()[owner],
-            **values,
-        }
-    )
-    out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
-    return out
-
-
-def _empty_hashtags() -> pd.DataFrame:
-    return pd.DataFrame(columns=["post_uid", "created_at", "author_uid", "tag", "tag_norm"])
-
-
-def _empty_interactions() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=["src_author_uid", "dst_author_uid", "kind", "post_uid", "created_at"]
+        chunk.posts.to_pandas(types_mapper=_TO_PANDAS),
+        chunk.hashtags.to_pandas(),
+        chunk.interactions.to_pandas(),
+        chunk.rejected,
     )

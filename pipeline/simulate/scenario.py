@@ -346,7 +346,7 @@ def _draw_components(rng: np.random.Generator, n_posts: int, span: int) -> list[
                     "growth": int(growth),
                     "tau": int(min(rng.uniform(0.35, 1.2) * DAY, 0.15 * span)),
                     "n_seed": int(rng.integers(3, 11)),
-                    "seed_hours": float(rng.uniform(3.0, 8.0)),
+                    "seed_hours": float(rng.uniform(4.0, 10.0)),
                 },
                 entry=entry,
                 tag_weights=tuple(tag_weights),
@@ -478,7 +478,7 @@ def _plan_grassroots(rng, c, ci, users, n_ord, rhythm, minutes, span) -> _Block:
     shape[(x < s0) | (x > end)] = 0.0
     seed_end_t = s0 + p["seed_hours"] * HOUR
     n_seed = min(p["n_seed"], max(3, c.n // 40))  # small movements start smaller
-    n_seed_posts = min(int(n_seed * rng.uniform(2.0, 4.0)), c.n // 8)
+    n_seed_posts = min(int(n_seed * rng.uniform(1.5, 3.0)), c.n // 20)
     lam_seed = rhythm * ((x >= s0) & (x < seed_end_t))
     t = np.sort(
         np.r_[
