@@ -115,8 +115,10 @@ def airflow_env(
         "AIRFLOW_HOME": str(airflow_home or home / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # A development server with plain-text passwords: local connections only.
+        "AIRFLOW__API__HOST": "127.0.0.1",
         # Tasks reach the API server here; Airflow's default assumes port 8080.
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "PROTESTWATCH_INBOX": str(inbox or home / "inbox"),
     }
     env = {**defaults, **base}
@@ -173,7 +175,7 @@ def _check_port(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("0.0.0.0", port))
+            sock.bind(("127.0.0.1", port))
         except OSError:
             raise ConfigError(
                 f"port {port} is already in use: stop what runs there or choose another "
@@ -265,7 +267,7 @@ def run(
     if demo:
         files = drop_demo(settings, inbox)
         _say(f"demo scenario: {files} post files in {inbox}")
-    base_url = f"http://localhost:{port}"
+    base_url = f"http://127.0.0.1:{port}"
     _say(f"starting airflow standalone (AIRFLOW_HOME={env['AIRFLOW_HOME']}, port {port})")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "standalone"], env=env)
 

@@ -18,11 +18,23 @@ variable                            meaning                                    d
 ``PROTESTWATCH_CHUNK_SIZE``         records per loading chunk                  ``50000``
 ``PROTESTWATCH_STANCE_MODEL``       stance model file (``train-stance``        shipped default
                                     output); unset uses the default model
+``PROTESTWATCH_STANCE_CORPUS``      labeled CSV the retrain DAG trains on      shipped corpus
+``PROTESTWATCH_SOURCES``            JSON list of sources the ingest DAG reads, none
+                                    e.g. ``[{"kind": "files", "path":
+                                    "/data/inbox"}, {"kind": "mastodon",
+                                    "instance": "piaille.fr", "hashtags":
+                                    ["pigeons"]}, {"kind": "bluesky", "query":
+                                    "#pigeons"}]``
+``PROTESTWATCH_INBOX``              without ``PROTESTWATCH_SOURCES``: one      unset
+                                    ``files`` source reading this directory
+``PROTESTWATCH_FAILURE_WEBHOOK``    URL that failed Airflow tasks POST a JSON  unset
+                                    message to
 ==================================  =========================================  ==========
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +69,28 @@ class Settings:
     institutional_accounts: Path | None = None
     chunk_size: int = 50_000
     stance_model: Path | None = None
+    stance_corpus: Path | None = None
+    sources: tuple[dict, ...] = ()
+    failure_webhook: str | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
         """True when no ``DATABASE_URL`` is given and the embedded Postgres is used."""
         return not self.database_url
+
+
+def _sources() -> tuple[dict, ...]:
+    raw = os.environ.get("PROTESTWATCH_SOURCES") or ""
+    if not raw.strip():
+        inbox = os.environ.get("PROTESTWATCH_INBOX") or ""
+        return ({"kind": "files", "path": inbox},) if inbox else ()
+    try:
+        sources = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PROTESTWATCH_SOURCES is not valid JSON: {exc}") from None
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        raise ConfigError("PROTESTWATCH_SOURCES must be a JSON list of objects")
+    return tuple(sources)
 
 
 def get_settings() -> Settings:
@@ -84,6 +113,9 @@ def get_settings() -> Settings:
     stance_model = os.environ.get("PROTESTWATCH_STANCE_MODEL") or None
     if stance_model and not Path(stance_model).is_file():
         raise ConfigError(f"PROTESTWATCH_STANCE_MODEL points to a missing file: {stance_model}")
+    corpus = os.environ.get("PROTESTWATCH_STANCE_CORPUS") or None
+    if corpus and not Path(corpus).is_file():
+        raise ConfigError(f"PROTESTWATCH_STANCE_CORPUS points to a missing file: {corpus}")
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
         home=Path(os.environ.get("PROTESTWATCH_HOME") or ".protestwatch").absolute(),
@@ -93,4 +125,7 @@ def get_settings() -> Settings:
         institutional_accounts=Path(institutional) if institutional else None,
         chunk_size=_int("PROTESTWATCH_CHUNK_SIZE", 50_000),
         stance_model=Path(stance_model) if stance_model else None,
+        stance_corpus=Path(corpus) if corpus else None,
+        sources=_sources(),
+        failure_webhook=os.environ.get("PROTESTWATCH_FAILURE_WEBHOOK") or None,
     )

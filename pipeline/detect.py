@@ -31,6 +31,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -44,14 +45,17 @@ from pipeline.results import WindowTables, write_window
 from pipeline.store import copy_frame
 
 __all__ = [
+    "PROMOTED_STANCE_FILE",
     "DetectParams",
     "Models",
     "WindowInputs",
     "WindowResult",
     "analyse_window",
     "episode_open",
+    "lock_window",
     "run_range",
     "run_window",
+    "stance_model_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,7 +70,7 @@ class DetectParams:
     min_movement_posts: int = 10
     max_movements: int = 100
     authors_kept: int = 50
-    community_lookback_hours: int = 72
+    community_lookback_hours: int = 48
     tracking_lookback_hours: int = 48
     alert_on: float = 0.3
     alert_off: float = 0.15
@@ -79,6 +83,37 @@ class DetectParams:
         """Defaults with the window sizes of ``settings`` and explicit overrides."""
         base = cls(window_hours=settings.window_hours, baseline_days=settings.baseline_days)
         return replace(base, **overrides)
+
+
+#: File under ``$PROTESTWATCH_HOME/models`` the retrain DAG promotes stance models to.
+PROMOTED_STANCE_FILE = "stance-promoted.joblib"
+
+
+def stance_model_path(settings: Settings) -> Path:
+    """The stance model file detect loads when it exists (and promotion writes).
+
+    ``PROTESTWATCH_STANCE_MODEL`` when set, else
+    ``$PROTESTWATCH_HOME/models/stance-promoted.joblib``; without that file detect
+    uses the shipped default model.
+    """
+    return settings.stance_model or settings.home / "models" / PROMOTED_STANCE_FILE
+
+
+def lock_window(conn: sa.Connection, window_end: pd.Timestamp) -> None:
+    """Serialise writers of one window for the rest of ``conn``'s transaction.
+
+    A transaction-level advisory lock keyed by the window end (in hours since the
+    epoch): a second run of the same window, from another Airflow run or the CLI,
+    waits until the first commits and then recomputes and rewrites the window, so
+    two runs never interleave their reads and writes. Released at commit/rollback.
+    """
+    conn.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock("
+            "hashtext('protestwatch.detect_window'), CAST(:hour AS integer))"
+        ),
+        {"hour": int(pd.Timestamp(window_end).timestamp() // 3600)},
+    )
 
 
 @dataclass
@@ -106,8 +141,9 @@ class Models:
         handles = institutional["handle"].str.lstrip("@").str.casefold()
         if settings.pseudonymise_key is not None:
             handles = pseudonymise(handles, settings.pseudonymise_key)
-        if settings.stance_model is not None:
-            stance = load_model(settings.stance_model)
+        path = stance_model_path(settings)
+        if path.is_file():
+            stance = load_model(path)
         else:
             stance = load_default_model(cache_dir=settings.home / "models")
         return cls(
@@ -505,6 +541,7 @@ def run_window(
         )
     try:
         with engine.begin() as conn:
+            lock_window(conn, window_end)
             inputs = WindowInputs(
                 window_end=window_end,
                 post_tags=window_data.window_post_tags(conn, start, window_end),

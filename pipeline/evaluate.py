@@ -113,12 +113,15 @@ def movement_components(engine: Engine, truth: dict) -> pd.DataFrame:
     return out.merge(best[["movement_id", "component_id", "purity"]], on="movement_id", how="left")
 
 
-def significant_times(truth_dir: Path, truth: dict) -> pd.Series:
-    """Per component, the first hour its trailing 24 h count reaches 10 % of its maximum."""
+def significant_times(engine: Engine, truth_dir: Path) -> pd.Series:
+    """Per component, the first hour its trailing 24 h count reaches 10 % of its maximum.
+
+    Post times come from the loaded ``posts`` (truth lists X post ids).
+    """
     posts = pd.read_csv(truth_dir / "truth_posts.csv.gz", dtype={"post_id": str})
-    # X ids are snowflakes: the creation time is in the id (ms since 2010-11-04).
-    millis = (posts["post_id"].astype("int64") >> 22) + 1288834974657
-    posts["hour"] = pd.to_datetime(millis, unit="ms", utc=True).dt.floor("h")
+    posts["post_uid"] = "x:" + posts["post_id"]
+    times = _read(engine, "SELECT post_uid, date_trunc('hour', created_at) AS hour FROM posts")
+    posts = posts.merge(times, on="post_uid")
     counts = posts.groupby(["component_id", "hour"]).size().rename("posts").reset_index()
     out = {}
     for component, group in counts.groupby("component_id"):  # a handful of components
@@ -298,7 +301,7 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
     """
     params = params or DetectParams()
     truth = json.loads((truth_dir / "truth.json").read_text())
-    significant = significant_times(truth_dir, truth)
+    significant = significant_times(engine, truth_dir)
     matched = movement_components(engine, truth)
     windows = _read(
         engine,

@@ -12,7 +12,8 @@ far fewer than posts. Rules, each documented in ``docs/schema.md``:
   leading ``#`` stripped, so ``#Réforme`` and ``#reforme`` are one tag;
 * URLs: scheme and host lower-cased, default ports, fragments and tracking
   parameters (``utm_*``, ``fbclid``, ``gclid``) removed;
-* language: the platform's if given, else detected with py3langid (packaged model);
+* language: the platform's if given (and shaped like a BCP 47 tag), else detected
+  with py3langid (packaged model);
 * pseudonymisation: with a key, author ids and handles become keyed HMAC-SHA256
   hashes before anything reaches the database.
 """
@@ -143,6 +144,10 @@ _NAT = np.datetime64("NaT", "us")
 _MIN_TIME_US = np.datetime64("2006-01-01T00:00:00", "us")
 _CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{200b}\x{feff}]"
 _EPOCH_RE2 = r"^\s*[0-9]+(\.[0-9]*)?\s*$"
+_LANG_RE2 = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"  # BCP 47-ish; else detected
+# URLs that canonical_url returns unchanged: lower-case http(s) host, a path, no
+# port, user, query or fragment.
+_CANONICAL_URL_RE2 = r"^https?://[a-z0-9.-]+/[^?#\s]*$"
 _KINDS = pa.array(["repost", "quote", "reply", "mention"])
 _NO_LANG = pa.array(["und", "zxx", "qme", "qht"])
 _NULL_STRING = pa.scalar(None, pa.string())
@@ -282,9 +287,23 @@ def _followers(values: list) -> pa.Array:
     return pc.if_else(valid, counts, pa.scalar(None, pa.int64()))
 
 
-def _map_unique(values: pa.Array, func) -> pa.Array:
-    """Apply ``func`` to each distinct non-null value once; nulls stay null."""
+def _map_unique(values: pa.Array, func, already: str | None = None) -> pa.Array:
+    """Apply ``func`` to each distinct non-null value once; nulls stay null.
+
+    Values matching the RE2 pattern ``already`` are known fixed points of ``func``
+    and are kept without calling it.
+    """
     uniques = pc.unique(values)
+    if already is not None and len(uniques):
+        fixed = pc.fill_null(pc.match_substring_regex(uniques, already), True)
+        todo = pc.invert(fixed)
+        changed = pc.filter(uniques, todo).to_pylist()
+        if not changed:
+            return values
+        mapped = pa.array(list(map(func, changed)), type=pa.string())
+        # replace the changed uniques, keep the others
+        index = pc.index_in(values, pc.filter(uniques, todo))
+        return pc.if_else(pc.is_null(index), values, pc.take(mapped, index))
     mapped = pa.array(
         [None if u is None else func(u) for u in uniques.to_pylist()], type=pa.string()
     )
@@ -311,10 +330,27 @@ def _first_of_each(*codes: np.ndarray) -> np.ndarray:
     return np.sort(first)
 
 
-def _flatten(lists: list[list]) -> tuple[np.ndarray, list]:
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    owner = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
-    return owner, list(chain.from_iterable(lists))
+class _Rows:
+    """The rows of a chunk kept after the timestamp check, to filter every column."""
+
+    def __init__(self, keep: np.ndarray) -> None:
+        self.all = bool(keep.all())
+        self.keep = keep
+        self.mask = pa.array(keep)
+        self.position = np.cumsum(keep) - 1
+
+    def filter(self, array: pa.Array) -> pa.Array:
+        return array if self.all else array.filter(self.mask)
+
+    def flatten(self, lists: list[list]) -> tuple[np.ndarray, list, pa.Array | None]:
+        """Owner row of each item of kept rows, the items, and the item mask to apply."""
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        owner = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+        items = list(chain.from_iterable(lists))
+        if self.all:
+            return owner, items, None
+        kept = self.keep[owner]
+        return self.position[owner[kept]], items, pa.array(kept)
 
 
 def _pg_array_literals(items: pa.Array, owner: np.ndarray, n: int) -> pa.Array:
@@ -353,10 +389,6 @@ def _detect_languages(texts: list[str]) -> list[str | None]:
     return [langid.classify(t)[0] if t.strip() else None for t in texts]
 
 
-def _take_rows(raw: dict[str, list], rows: np.ndarray) -> dict[str, list]:
-    return {name: [column[i] for i in rows] for name, column in raw.items()}
-
-
 def normalize_tables(
     records: list[Record],
     *,
@@ -382,37 +414,43 @@ def normalize_tables(
         )
         for i in np.flatnonzero(bad)
     ]
-    if rejected:
-        kept = np.flatnonzero(~bad)
-        raw = _take_rows(raw, kept)
-        created = created[kept]
+    rows = _Rows(~bad)
+    created = created[~bad]
     n = len(created)
 
-    platform = _strings(raw["platform"])
-    author_uid = _strings(raw["author_uid"])
-    post_uid = pc.binary_join_element_wise(platform, _strings(raw["post_id"]), ":")
+    def strings(name: str) -> pa.Array:
+        return rows.filter(_strings(raw[name]))
+
+    platform = strings("platform")
+    post_id = strings("post_id")
+    author_uid = strings("author_uid")
+    post_uid = pc.binary_join_element_wise(platform, post_id, ":")
     created_at = pa.array(created, type=_TIMESTAMP, from_pandas=True)
-    text = _clean_text(_strings(raw["text"]))
-    lang = _clean_optional(_strings(raw["lang"]))
+    text = _clean_text(strings("text"))
+    lang = _clean_optional(strings("lang"))
+    lang = pc.if_else(pc.match_substring_regex(lang, _LANG_RE2), lang, _NULL_STRING)
     missing = pc.or_(pc.is_null(lang), pc.is_in(lang, _NO_LANG))
     if n and pc.any(missing).as_py():
-        rows = np.flatnonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))
-        detected = _detect_languages(pc.take(text, pa.array(rows)).to_pylist())
+        unknown = np.flatnonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))
+        detected = _detect_languages(pc.take(text, pa.array(unknown)).to_pylist())
         values = lang.to_pylist()
-        for row, code in zip(rows.tolist(), detected, strict=True):
+        for row, code in zip(unknown.tolist(), detected, strict=True):
             values[row] = code
         lang = pa.array(values, type=pa.string())
-    author_created = _parse_times(raw["author_created_at"])
+    author_created = _parse_times(raw["author_created_at"])[~bad]
     author_created[author_created < _MIN_TIME_US] = _NAT
-    handle = _clean_optional(_strings(raw["author_handle"]))
+    handle = _clean_optional(strings("author_handle"))
 
-    url_owner, flat_urls = _flatten(raw["urls"])
+    url_owner, flat_urls, item_mask = rows.flatten(raw["urls"])
     urls = _strings(flat_urls)
+    if item_mask is not None:
+        urls = urls.filter(item_mask)
     urls_ok = pc.fill_null(pc.not_equal(urls, ""), False)
     if not pc.all(urls_ok).as_py():
         url_owner = url_owner[np.asarray(urls_ok.to_numpy(zero_copy_only=False), dtype=bool)]
         urls = urls.filter(urls_ok)
-    url_literals = _pg_array_literals(_map_unique(urls, canonical_url), url_owner, n)
+    canonical = _map_unique(urls, canonical_url, already=_CANONICAL_URL_RE2)
+    url_literals = _pg_array_literals(canonical, url_owner, n)
 
     if pseudonymise_key is not None:
         key = pseudonymise_key
@@ -424,31 +462,34 @@ def normalize_tables(
         {
             "post_uid": post_uid,
             "platform": platform,
-            "post_id": _strings(raw["post_id"]),
+            "post_id": post_id,
             "author_uid": author_uid,
             "author_handle": handle,
-            "author_followers": _followers(raw["author_followers"]),
+            "author_followers": rows.filter(_followers(raw["author_followers"])),
             "author_created_at": pa.array(author_created, type=_TIMESTAMP, from_pandas=True),
             "created_at": created_at,
             "text": text,
             "lang": lang,
-            "reply_to_uid": _clean_optional(_strings(raw["reply_to_uid"])),
-            "repost_of_uid": _clean_optional(_strings(raw["repost_of_uid"])),
-            "quote_of_uid": _clean_optional(_strings(raw["quote_of_uid"])),
-            "conversation_uid": _clean_optional(_strings(raw["conversation_uid"])),
+            "reply_to_uid": _clean_optional(strings("reply_to_uid")),
+            "repost_of_uid": _clean_optional(strings("repost_of_uid")),
+            "quote_of_uid": _clean_optional(strings("quote_of_uid")),
+            "conversation_uid": _clean_optional(strings("conversation_uid")),
             "urls": url_literals,
-            "source": _strings(raw["source"]),
+            "source": strings("source"),
         }
     )
 
-    tag_owner, flat_tags = _flatten(raw["hashtags"])
+    tag_owner, flat_tags, item_mask = rows.flatten(raw["hashtags"])
     tags = _strings(flat_tags)
+    if item_mask is not None:
+        tags = tags.filter(item_mask)
     tags = pc.utf8_slice_codeunits(pc.utf8_ltrim(_strip_control(tags), "#"), 0, _MAX_TAG)
     tag_norm = _map_unique(tags, normalize_tag)
     tag_ok = pc.fill_null(pc.not_equal(tag_norm, ""), False)
     keep = np.asarray(tag_ok.to_numpy(zero_copy_only=False), dtype=bool)
     tag_owner, tags, tag_norm = tag_owner[keep], tags.filter(tag_ok), tag_norm.filter(tag_ok)
-    first = _first_of_each(tag_owner, _codes(tag_norm))
+    post_code = _codes(post_uid)  # one code per post, even when a post repeats
+    first = _first_of_each(post_code[tag_owner], _codes(tag_norm))
     tag_owner, take = tag_owner[first], pa.array(first)
     owners = pa.array(tag_owner)
     hashtags = pa.table(
@@ -461,9 +502,11 @@ def normalize_tables(
         }
     )
 
-    edge_owner, edges = _flatten(raw["interactions"])
+    edge_owner, edges, item_mask = rows.flatten(raw["interactions"])
     dst = _strings([edge[0] for edge in edges])
     kind = _strings([edge[1] for edge in edges])
+    if item_mask is not None:
+        dst, kind = dst.filter(item_mask), kind.filter(item_mask)
     if pseudonymise_key is not None:
         dst = _map_unique(dst, lambda v: _pseudonym(key, v))
     src = pc.take(author_uid, pa.array(edge_owner))
@@ -476,7 +519,7 @@ def normalize_tables(
         kind.filter(edge_ok),
         src.filter(edge_ok),
     )
-    first = _first_of_each(edge_owner, _codes(kind), _codes(dst))
+    first = _first_of_each(post_code[edge_owner], _codes(kind), _codes(dst))
     take, owners = pa.array(first), pa.array(edge_owner[first])
     interactions = pa.table(
         {

@@ -6,13 +6,23 @@ post seen before (other file, other format, rerun) is counted as a duplicate and
 stored once. A crash rolls the whole file back; ``ingest_runs`` then holds a
 ``failed`` row with the error and a rerun loads the file from scratch. A file whose
 checksum already has a ``done`` run is skipped unless ``force``.
+
+Throughput: records are normalised into Arrow tables (:func:`normalize_tables`) and
+written as CSV straight from Arrow; the database work of a chunk (COPY, moves) runs
+in a writer thread while the next chunk is read and normalised, so parsing and
+Postgres overlap; the cyclic garbage collector is paused while a file loads (the
+records are acyclic and freed by reference counting).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import io
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -21,16 +31,18 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from pipeline.normalize import POST_COLUMNS, normalize_chunk
+from pipeline.normalize import POST_COLUMNS, ArrowChunk, normalize_tables
 from pipeline.sources.base import Record, Rejected
 
 __all__ = [
     "IngestSummary",
     "copy_frame",
+    "copy_table",
     "file_checksum",
     "ingest_records",
 ]
@@ -72,6 +84,22 @@ def file_checksum(path: Path, block: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _copy_csv(conn: Connection, table: str, arrow: pa.Table) -> None:
+    sink = io.BytesIO()
+    pa_csv.write_csv(
+        arrow, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    )
+    data = sink.getbuffer()
+    statement = f"COPY {table} ({', '.join(arrow.column_names)}) FROM STDIN WITH (FORMAT csv)"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        if hasattr(cursor, "copy"):  # psycopg 3
+            with cursor.copy(statement) as copy:
+                copy.write(data)
+        else:  # psycopg2
+            cursor.copy_expert(statement, io.BytesIO(data))
+
+
 def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
     """COPY a DataFrame into ``table`` as CSV written by pyarrow (vectorised).
 
@@ -93,21 +121,20 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: list[
     """
     if frame.empty:
         return 0
-    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    buffer = io.BytesIO()
-    pa_csv.write_csv(
-        arrow, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    )
-    data = buffer.getvalue()
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        if hasattr(cursor, "copy"):  # psycopg 3
-            with cursor.copy(statement) as copy:
-                copy.write(data)
-        else:  # psycopg2
-            cursor.copy_expert(statement, io.BytesIO(data))
+    _copy_csv(conn, table, pa.Table.from_pandas(frame[columns], preserve_index=False))
     return len(frame)
+
+
+def copy_table(conn: Connection, table: str, arrow: pa.Table) -> int:
+    """COPY an Arrow table into ``table`` (its column names are the target columns).
+
+    Same contract as :func:`copy_frame`, without a pandas round trip; nulls become
+    SQL NULL, empty strings stay empty.
+    """
+    if not arrow.num_rows:
+        return 0
+    _copy_csv(conn, table, arrow)
+    return arrow.num_rows
 
 
 _STAGING = """
@@ -116,11 +143,11 @@ CREATE TEMP TABLE stg_post_hashtags ON COMMIT DROP AS SELECT * FROM post_hashtag
 CREATE TEMP TABLE stg_interactions ON COMMIT DROP AS SELECT * FROM interactions WITH NO DATA;
 """
 
+# A post repeated inside one chunk conflicts with its first copy, inserted by the
+# same statement, and is skipped: DO NOTHING needs no DISTINCT ON (and its sort).
 _MOVE_POSTS = f"""
 INSERT INTO posts ({", ".join(POST_COLUMNS)}, ingest_run_id)
-SELECT DISTINCT ON (post_uid, created_at) {", ".join(POST_COLUMNS)}, :run
-FROM stg_posts
-ORDER BY post_uid, created_at
+SELECT {", ".join(POST_COLUMNS)}, :run FROM stg_posts
 ON CONFLICT DO NOTHING
 """
 _MOVE_HASHTAGS = """
@@ -147,37 +174,114 @@ def _previous_done_run(conn: Connection, checksum: str) -> int | None:
     )
 
 
-def _load_chunk(conn: Connection, run_id: int, items: list, pseudonymise_key) -> dict:
-    records = [item for item in items if isinstance(item, Record)]
-    rejected = [item for item in items if isinstance(item, Rejected)]
-    chunk = normalize_chunk(records, pseudonymise_key=pseudonymise_key)
-    rejected.extend(chunk.rejected)
-    counts = {"read": len(items), "loaded": 0, "rejected": len(rejected), "hashtags": 0}
+def _reject_table(run_id: int, rejected: list[Rejected]) -> pa.Table:
+    return pa.table(
+        {
+            "ingest_run_id": pa.array([run_id] * len(rejected), type=pa.int64()),
+            "source": [r.source for r in rejected],
+            "line": pa.array([r.line for r in rejected], type=pa.int64()),
+            "reason": [r.reason for r in rejected],
+            "raw": [r.raw.replace("\x00", "") for r in rejected],
+        }
+    )
+
+
+def _load_chunk(conn: Connection, run_id: int, chunk: ArrowChunk, read: int) -> dict:
+    """Write one normalised chunk inside the file's transaction; return its counts."""
+    rejected = chunk.rejected
+    counts = {"read": read, "loaded": 0, "rejected": len(rejected), "hashtags": 0}
     counts["interactions"] = 0
-    if len(chunk.posts):
-        lo, hi = chunk.posts["created_at"].min(), chunk.posts["created_at"].max()
+    posts = chunk.posts
+    if posts.num_rows:
+        lo, hi = pc.min_max(posts["created_at"]).values()
         conn.execute(
-            sa.text("SELECT protestwatch_ensure_partitions(:lo, :hi)"), {"lo": lo, "hi": hi}
+            sa.text("SELECT protestwatch_ensure_partitions(:lo, :hi)"),
+            {"lo": lo.as_py(), "hi": hi.as_py()},
         )
         conn.exec_driver_sql("TRUNCATE stg_posts, stg_post_hashtags, stg_interactions")
-        copy_frame(conn, "stg_posts", chunk.posts, POST_COLUMNS)
-        copy_frame(conn, "stg_post_hashtags", chunk.hashtags, _HASHTAG_COLUMNS)
-        copy_frame(conn, "stg_interactions", chunk.interactions, _INTERACTION_COLUMNS)
+        copy_table(conn, "stg_posts", posts)
+        copy_table(conn, "stg_post_hashtags", chunk.hashtags)
+        copy_table(conn, "stg_interactions", chunk.interactions)
         counts["loaded"] = conn.execute(sa.text(_MOVE_POSTS), {"run": run_id}).rowcount
         counts["hashtags"] = conn.execute(sa.text(_MOVE_HASHTAGS)).rowcount
         counts["interactions"] = conn.execute(sa.text(_MOVE_INTERACTIONS)).rowcount
     if rejected:
-        frame = pd.DataFrame(
-            {
-                "ingest_run_id": run_id,
-                "source": [r.source for r in rejected],
-                "line": [r.line for r in rejected],
-                "reason": [r.reason for r in rejected],
-                "raw": [r.raw.replace("\x00", "") for r in rejected],
-            }
-        )
-        copy_frame(conn, "rejected_records", frame, _REJECT_COLUMNS)
+        copy_table(conn, "rejected_records", _reject_table(run_id, rejected))
     return counts
+
+
+_DONE = object()
+
+
+class _Writer:
+    """Runs :func:`_load_chunk` for queued chunks in a thread, one at a time.
+
+    The caller's thread keeps reading and normalising the next chunk meanwhile (the
+    database driver releases the GIL while it waits on the server). The connection
+    is used by this thread only between :meth:`start` and :meth:`finish`. At most
+    one chunk waits in the queue, so memory stays bounded.
+    """
+
+    def __init__(self, conn: Connection, run_id: int) -> None:
+        self.conn, self.run_id = conn, run_id
+        self.todo: queue.Queue = queue.Queue(maxsize=1)
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+
+    def start(self) -> _Writer:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while (item := self.todo.get()) is not _DONE:
+            if self.error is not None:
+                continue  # drain after a failure
+            chunk, read = item
+            try:
+                self.done.put(_load_chunk(self.conn, self.run_id, chunk, read))
+            except BaseException as exc:  # re-raised in the caller's thread
+                self.error = exc
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def put(self, chunk: ArrowChunk, read: int) -> None:
+        """Queue a chunk (blocks while the previous one waits); raise a writer error."""
+        while True:
+            self._check()
+            try:
+                self.todo.put((chunk, read), timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def finished(self) -> Iterator[dict]:
+        """Counts of the chunks written since the last call."""
+        while True:
+            try:
+                yield self.done.get_nowait()
+            except queue.Empty:
+                return
+
+    def finish(self) -> None:
+        """Wait until every queued chunk is written; raise a writer error."""
+        self.todo.put(_DONE)
+        self.thread.join()
+        self._check()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: a file's records are acyclic and die by refcount."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def ingest_records(
@@ -237,8 +341,15 @@ def ingest_records(
         log.info("%s: already loaded by ingest run %s, skipped", source, previous)
         return IngestSummary(source, format, previous, "skipped")
     totals = {"read": 0, "loaded": 0, "rejected": 0, "hashtags": 0, "interactions": 0}
+
+    def add(counts: dict) -> None:
+        for key, value in counts.items():
+            totals[key] += value
+        if progress:
+            progress(counts["read"])
+
     try:
-        with engine.begin() as conn:
+        with _gc_paused(), engine.begin() as conn:
             run_id = conn.scalar(
                 sa.text(
                     "INSERT INTO ingest_runs (source, format, checksum, bytes, status, forced) "
@@ -247,12 +358,22 @@ def ingest_records(
                 {"s": source, "f": format, "c": checksum, "b": size, "force": force},
             )
             conn.exec_driver_sql(_STAGING)
-            for items in _chunks(records, chunk_size):
-                counts = _load_chunk(conn, run_id, items, pseudonymise_key)
-                for key, value in counts.items():
-                    totals[key] += value
-                if progress:
-                    progress(len(items))
+            writer = _Writer(conn, run_id).start()
+            try:
+                for items in _chunks(records, chunk_size):
+                    found = [item for item in items if type(item) is Record]
+                    chunk = normalize_tables(found, pseudonymise_key=pseudonymise_key)
+                    if len(found) < len(items):
+                        chunk.rejected[:0] = [i for i in items if type(i) is not Record]
+                    del found
+                    writer.put(chunk, len(items))
+                    del chunk, items
+                    for counts in writer.finished():
+                        add(counts)
+            finally:
+                writer.finish()  # on error too: the connection is free again after this
+            for counts in writer.finished():
+                add(counts)
             duplicates = totals["read"] - totals["loaded"] - totals["rejected"]
             conn.execute(
                 sa.text(

@@ -274,6 +274,7 @@ def _features(
 
 
 def _block(t, author, kind, stance, lang, ntags, url, group, rt_cand=None, reply_cand=None):
+    """A block with default candidate masks (retweet anything but replies, etc.)."""
     n = len(t)
     if rt_cand is None:
         rt_cand = kind != REPLY
@@ -466,6 +467,7 @@ def _draw_components(rng: np.random.Generator, n_posts: int, span: int) -> list[
 
 
 def _plan_grassroots(rng, c, ci, users, n_ord, rhythm, minutes, span) -> _Block:
+    """Seeds post alone for hours, then logistic growth, a peak and a decay; joiners."""
     p = c.params
     lang = 1 if c.lang == "en" else 0
     s0, growth, tau = p["s0"], p["growth"], p["tau"]
@@ -473,7 +475,7 @@ def _plan_grassroots(rng, c, ci, users, n_ord, rhythm, minutes, span) -> _Block:
     end = min(peak + tau * np.log(100.0), span - 60)
     x = np.arange(minutes) * 60.0
     mid, width = s0 + 0.7 * growth, growth / 9.0
-    rise = 1.0 / (1.0 + np.exp(-(np.minimum(x, peak) - mid) / width))
+    rise = 1.0 / (1.0 + np.exp(np.clip((mid - np.minimum(x, peak)) / width, -60.0, 60.0)))
     shape = np.where(x <= peak, rise, rise * np.exp(-(x - peak) / tau))
     shape[(x < s0) | (x > end)] = 0.0
     seed_end_t = s0 + p["seed_hours"] * HOUR
@@ -520,6 +522,7 @@ def _plan_grassroots(rng, c, ci, users, n_ord, rhythm, minutes, span) -> _Block:
 
 
 def _plan_coordinated(rng, c, ci, accounts) -> _Block:
+    """Fresh accounts post one text in short waves and co-retweet the seed post."""
     p = c.params
     lang = 1 if c.lang == "en" else 0
     waves, wave_len = p["waves"], p["wave_len"]
@@ -562,6 +565,7 @@ def _plan_coordinated(rng, c, ci, accounts) -> _Block:
 
 
 def _plan_spike(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
+    """A live event: ramp-up, a match with goal bursts, a fast decay; many authors."""
     p = c.params
     lang = 1 if c.lang == "en" else 0
     k0 = p["kickoff"]
@@ -590,6 +594,7 @@ def _plan_spike(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
 
 
 def _plan_institutional(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
+    """Official accounts launch a policy in office hours; citizens retweet and reply."""
     p = c.params
     launch, tau = p["launch"], p["tau"]
     x = np.arange(minutes) * 60.0
@@ -633,6 +638,7 @@ def _plan_institutional(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
 
 
 def _plan_persistent(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
+    """A stable daily rate, a stable pool of regulars, mixed stance, some media."""
     day_factor = rng.lognormal(0.0, 0.12, minutes // 1440 + 1)
     t = _sample_times(rhythm * np.repeat(day_factor, 1440)[:minutes], c.n, rng)
     home = rng.choice(users.community[:n_ord].max() + 1, int(rng.integers(2, 5)), replace=False)
@@ -652,6 +658,7 @@ def _plan_persistent(rng, c, ci, users, n_ord, rhythm, minutes) -> _Block:
 
 
 def _plan_background(rng, c, ci, n_comp, users, n_ord, rhythms) -> _Block:
+    """Zipf-active ordinary users chatting, mostly inside their own community."""
     n = c.n
     rank = rng.permutation(n_ord)
     w = 1.0 / (rank + 10.0) ** 1.05

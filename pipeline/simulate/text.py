@@ -342,7 +342,7 @@ _GRASSROOTS: dict[str, dict[int, tuple[str, ...]]] = {
             "{slogan} {call} {tag}",
             "{Feel} : {issue}, c'est non. {tag}",
             "Les {group} en ont marre. {oppose} {issue} ! {tag}",
-            "Si {target} maintient {issue}, on s'en va. {tag}",
+            "Si {target} maintient {measure}, on s'en va. {tag}",
             "{Target} n'a rien compris aux {group}. {tag}",
             "Je suis {group_sg} et je refuse {issue}. {tag}",
             "Merci {target} pour {issue}... Bravo, vraiment. {tag}",
@@ -952,6 +952,8 @@ def _insert_before_tags(body: str, extra: str) -> str:
     k = len(words)
     while k > 1 and words[k - 1].startswith(("#", "http://", "https://")):
         k -= 1
+    if words[k - 1][-1:] not in ".!?…:)" and extra.strip()[:1].isalpha():
+        extra = "." + extra
     return " ".join(words[:k]) + extra + "".join(" " + w for w in words[k:])
 
 

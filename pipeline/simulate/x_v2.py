@@ -115,7 +115,9 @@ class _Serializer:
         model = self.models[self.comp[i] * 2 + self.lang[i]]
         m = self.mention[i]
         mention = self.username[m] if m >= 0 else None
-        args = (self.stance[i], self.ntags[i], mention, self.url[i], self.seed[i])
+        # A quote already links to the quoted tweet; it shares no other link.
+        url = self.url[i] and kind != QUOTE
+        args = (self.stance[i], self.ntags[i], mention, url, self.seed[i])
         if kind == REPLY:
             prefix = f"@{self.username[self.author[self.ref[i]]]} "
             body, urls = render(model, "reply", *args, limit=MAX_CHARS - len(prefix))
@@ -127,7 +129,7 @@ class _Serializer:
             return f"{body} {short_url(link)}", [*urls, link]
         return render(model, "original", *args)
 
-    def retweet_text(self, original: dict, username: str) -> tuple[str, dict | None]:
+    def retweet_text(self, original: dict, username: str) -> tuple[str, dict]:
         """``RT @user: text`` cut at 140 characters, with the original's entities moved."""
         prefix = f"RT @{username}: "
         text = prefix + original["text"]
