@@ -21,6 +21,8 @@ Definitions (also in ``docs/evaluation.md``):
 * *ablation*: the final score recomputed from the stored parts with one part
   removed (set to 1, or coordination to 0), alerts replayed with the same
   hysteresis rule (:func:`replay_alerts`), same metrics.
+* *grouping*: purity and completeness of hashtag-variant grouping
+  (:func:`grouping_metrics`).
 * *naive baseline*: hashtags ranked by their 24 h growth ratio ``(n + 1) / (n_prev + 1)``
   (at least ``min_posts`` posts); an "alert" when the ratio is at least 5.
 """
@@ -42,6 +44,7 @@ from pipeline.normalize import normalize_tag
 __all__ = [
     "ABLATIONS",
     "evaluate_run",
+    "grouping_metrics",
     "match_truth",
     "movement_components",
     "naive_baseline",
@@ -233,6 +236,58 @@ def _alert_metrics(
     }
 
 
+def grouping_metrics(engine: Engine, truth: dict) -> dict:
+    """Purity and completeness of hashtag-variant grouping for grassroots movements.
+
+    For each grassroots component, its *main* movement is the one holding most uses
+    of the component's hashtags (summed over windows). *Completeness*: share of the
+    component's hashtag uses that are in its main movement. *Purity*: share of the
+    main movement's hashtag uses that belong to the component. *Variants grouped*:
+    share of the component's hashtag variants seen in the data that ever appear in
+    the main movement. *Movements*: movements holding at least 10 % of the
+    component's uses (1 = not fragmented).
+    """
+    uses = _read(
+        engine,
+        "SELECT movement_id, tag_norm, sum(posts) AS posts FROM movement_hashtags GROUP BY 1, 2",
+    )
+    tags = _component_tags(truth)
+    uses = uses.merge(tags, on="tag_norm", how="left")
+    totals = uses.groupby("movement_id")["posts"].sum()
+    out = []
+    for c in truth["components"]:
+        if c["kind"] != GRASSROOTS:
+            continue
+        own = uses[uses["component_id"] == c["id"]]
+        if own.empty:
+            out.append(
+                {"completeness": 0.0, "purity": float("nan"), "variants": 0.0, "movements": 0}
+            )
+            continue
+        per_movement = own.groupby("movement_id")["posts"].sum()
+        main = per_movement.idxmax()
+        seen = set(own["tag_norm"])
+        out.append(
+            {
+                "completeness": float(per_movement[main] / per_movement.sum()),
+                "purity": float(per_movement[main] / totals[main]),
+                "variants": len(set(own.loc[own["movement_id"] == main, "tag_norm"])) / len(seen),
+                "movements": int((per_movement >= 0.1 * per_movement.sum()).sum()),
+            }
+        )
+    frame = pd.DataFrame(out)
+    return {
+        "grouping_purity": float(frame["purity"].mean()) if len(frame) else float("nan"),
+        "grouping_completeness": float(frame["completeness"].mean())
+        if len(frame)
+        else float("nan"),
+        "variants_grouped": float(frame["variants"].mean()) if len(frame) else float("nan"),
+        "movements_per_grassroots": float(frame["movements"].mean())
+        if len(frame)
+        else float("nan"),
+    }
+
+
 def _coordination_metrics(engine: Engine, truth: dict) -> dict:
     truth_accounts = {f"x:{a}" for c in truth["components"] for a in c.get("accounts", [])}
     flagged = (
@@ -337,6 +392,7 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
     model = _alert_metrics(stored, matched, truth, significant)
     model.update({k: v for k, v in rows["full"].items() if k.startswith(("p@", "end p@"))})
     model.update(_coordination_metrics(engine, truth))
+    model.update(grouping_metrics(engine, truth))
     model["replay_matches_stored_alerts"] = bool(len(stored) == rows["full"]["alerts"])
 
     baseline_ranked = naive_baseline(engine, pd.DatetimeIndex(window_ends), truth)

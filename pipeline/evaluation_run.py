@@ -138,6 +138,12 @@ ALERTING = [
     "alerts",
     "false_positive_components",
 ]
+GROUPING = [
+    "grouping_purity",
+    "grouping_completeness",
+    "variants_grouped",
+    "movements_per_grassroots",
+]
 COORDINATION = [
     "coordinated_truth_accounts",
     "flagged_accounts",
@@ -150,7 +156,9 @@ def render_markdown(results: dict[int, dict], stance: dict | None, command: str)
     """The ``docs/evaluation.md`` text for an evaluation run."""
     seeds = sorted(results)
     model_rows = {f"seed {s}": results[s]["model"] for s in seeds}
-    model_rows["mean"] = _mean(list(model_rows.values()), RANKING + ALERTING[:-1] + COORDINATION)
+    model_rows["mean"] = _mean(
+        list(model_rows.values()), RANKING + ALERTING[:-1] + COORDINATION + GROUPING
+    )
     base_rows = {f"seed {s}": results[s]["baseline"] for s in seeds}
     base_rows["mean"] = _mean(list(base_rows.values()), RANKING[:3] + ALERTING[:-1])
     ablation_rows = {
@@ -186,6 +194,13 @@ def render_markdown(results: dict[int, dict], stance: dict | None, command: str)
         "its peak), and the non-grassroots components that got an alert.",
         "",
         _table(model_rows, ALERTING),
+        "",
+        "## Movements: hashtag-variant grouping of grassroots movements",
+        "",
+        "Purity and completeness (see `grouping_metrics`); movements per grassroots",
+        "component counts movements holding at least 10 % of its hashtag uses (1 is ideal).",
+        "",
+        _table(model_rows, GROUPING),
         "",
         "## Coordination",
         "",
