@@ -73,6 +73,7 @@ from sqlalchemy.engine import Engine
 from pipeline.errors import ConfigError
 
 __all__ = [
+    "DeliverySettings",
     "Destination",
     "SmtpSettings",
     "alert_email",
@@ -80,8 +81,10 @@ __all__ = [
     "deliver_alerts",
     "delivery_settings",
     "describe_delivery",
+    "email_destination",
     "idempotency_key",
     "slack_payload",
+    "webhook_destination",
 ]
 
 log = logging.getLogger(__name__)
@@ -218,6 +221,7 @@ def webhook_destination(url: str, fmt: str = "json") -> Destination:
         parts is None
         or parts.scheme not in {"http", "https"}
         or not parts.hostname
+        or not re.fullmatch(r"[\w.-]+|[0-9a-f:.]+", parts.hostname)
         or not port_ok
         or any(c.isspace() for c in url)
     ):
@@ -225,6 +229,12 @@ def webhook_destination(url: str, fmt: str = "json") -> Destination:
             f"bad webhook URL {_redacted(url)}: expected http(s)://host/path "
             "(PROTESTWATCH_WEBHOOKS is a comma-separated list of URLs)"
         )
+    try:
+        import httpx
+
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise ConfigError(f"bad webhook URL {_redacted(url)}: httpx cannot parse it") from None
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
     return Destination(
         key=f"webhook:{parts.hostname}:{digest}",
@@ -488,6 +498,8 @@ def _send_webhook(client, dest: Destination, alert: Mapping) -> None:
                 "User-Agent": USER_AGENT,
             },
         )
+    except httpx.InvalidURL as exc:
+        raise _Failure(f"invalid URL: {exc}", retry=False) from None
     except httpx.TimeoutException as exc:
         raise _Failure(f"timeout: {type(exc).__name__}", retry=True) from None
     except httpx.TransportError as exc:
@@ -686,9 +698,13 @@ def deliver_alerts(
                 continue
             with engine.connect() as conn:
                 wait = conn.scalar(sa.text(_NEXT_DUE), {"keys": keys})
-            if wait is None or time.monotonic() + float(wait) > deadline:
+            if wait is None:
                 break
-            sleep(max(0.0, float(wait)) + 0.01)
+            # due now but not claimable: another deliverer holds it; poll briefly
+            wait = max(float(wait), 0.0) or 0.1
+            if time.monotonic() + wait > deadline:
+                break
+            sleep(wait + 0.01)
     with engine.connect() as conn:
         summary["pending"] = conn.scalar(
             sa.text(

@@ -139,7 +139,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from pipeline.evaluation_run import evaluate_seeds, render_markdown, stance_report
 
-    results = evaluate_seeds(args.seeds, posts=args.posts, every=args.every, progress=print)
+    results = evaluate_seeds(
+        args.seeds, posts=args.posts, every=args.every, progress=print, reuse=args.reuse
+    )
     stance = None if args.skip_stance else stance_report()
     command = f"protestwatch evaluate --seeds {' '.join(map(str, args.seeds))} " + (
         f"--posts {args.posts} --every {args.every}"
@@ -219,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--every", default="3h", help="step between window ends")
     ev.add_argument("--out", default="docs/evaluation.md", help="markdown report ('' to skip)")
     ev.add_argument("--skip-stance", action="store_true", help="skip the stance evaluation")
+    ev.add_argument(
+        "--reuse", action="store_true", help="re-score seeds whose evaluation database exists"
+    )
     ev.set_defaults(func=cmd_evaluate)
 
     tr = sub.add_parser("train-stance", help="train a stance model from a labeled CSV")

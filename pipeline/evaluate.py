@@ -6,10 +6,11 @@ Definitions (also in ``docs/evaluation.md``):
   uses (summed over its windows) are hashtags of that component (``tag_norm`` form).
 * A component is *significant* from the first hour its trailing-24-hour post count
   reaches 10 % of its maximum trailing-24-hour count (from ``truth_posts.csv.gz``).
-* *precision@k per window*: among the top k movements of each window (by rank),
-  the share matching a grassroots movement that is live (between its start and its
-  end) at that window; averaged over windows where one is live. *At the end*: the
-  same over movements ranked by their peak score over the whole run.
+* *precision@k per window*: movements of a window in rank order, fragments of one
+  component collapsed to its best rank; hits are grassroots components live at that
+  window (from their start to 24 h after their end); ``hits / min(k, live)``,
+  averaged over windows where one is live. *At the end*: the same over movements
+  ranked by their peak score over the whole run, ``hits / min(k, grassroots)``.
 * *recall*: grassroots components with an alert on a matching movement; *before
   peak*: with the first alert at or before the component's peak.
 * *false positives*: components of the other kinds (neutral spike, institutional
@@ -176,22 +177,55 @@ def replay_alerts(
     return pd.DataFrame(rows, columns=["movement_id", "episode", "fired_at"])
 
 
+def _collapse(ranked: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """One entry per ground-truth component (its best-ranked movement) per group.
+
+    Fragments of one component would otherwise fill the top ranks with duplicates;
+    unmatched movements stay separate entries.
+    """
+    ranked = ranked.assign(key=ranked["component_id"].fillna(ranked["movement_id"]))
+    ranked = ranked.sort_values(order).drop_duplicates([*order[:-1], "key"])
+    ranked["rank"] = (
+        ranked.groupby(order[:-1]).cumcount() + 1 if order[:-1] else np.arange(1, len(ranked) + 1)
+    )
+    return ranked
+
+
 def _precision_at_k(ranked: pd.DataFrame, live: pd.DataFrame, ks=(1, 3, 5)) -> dict:
-    """Mean precision@k over windows with a live grassroots movement."""
+    """Mean precision@k over windows with a live grassroots movement.
+
+    Precision@k is ``hits / min(k, live)``: with one live grassroots movement a
+    perfect ranking scores 1, not 1/3.
+    """
     out = {}
+    ranked = _collapse(ranked, ["window_end", "rank"])
     ranked = ranked.merge(live, on=["window_end", "component_id"], how="left")
     ranked["hit"] = ranked["live"].fillna(False).astype(bool)
-    windows = live["window_end"].unique()
+    n_live = live.groupby("window_end").size()
+    windows = n_live.index
     ranked = ranked[ranked["window_end"].isin(windows)]
     for k in ks:
-        top = ranked[ranked["rank"] <= k]
-        per_window = top.groupby("window_end")["hit"].sum() / k
-        out[f"p@{k}"] = (
-            float(per_window.reindex(windows, fill_value=0).mean())
-            if len(windows)
-            else float("nan")
+        hits = (
+            ranked[ranked["rank"] <= k]
+            .groupby("window_end")["hit"]
+            .sum()
+            .reindex(windows, fill_value=0)
         )
+        per_window = hits / np.minimum(k, n_live)
+        out[f"p@{k}"] = float(per_window.mean()) if len(windows) else float("nan")
     return out
+
+
+def _end_precision(scored: pd.DataFrame, kinds: dict, n_relevant: int, ks=(1, 3, 5)) -> dict:
+    """Precision@k of movements ranked by their peak score over the run (``hits / min(k, R)``)."""
+    peak = scored.sort_values("score", ascending=False).drop_duplicates("movement_id")
+    peak = peak.assign(order=np.arange(len(peak)))
+    ranked = _collapse(peak, ["order"])
+    relevant = ranked["component_id"].map(kinds) == GRASSROOTS
+    return {
+        f"end p@{k}": float(relevant[ranked["rank"] <= k].sum() / max(min(k, n_relevant), 1))
+        for k in ks
+    }
 
 
 def _live_grassroots(truth: dict, window_ends: np.ndarray) -> pd.DataFrame:
@@ -367,6 +401,7 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
     live = _live_grassroots(truth, window_ends)
     first_post = pd.Timestamp(_read(engine, "SELECT min(created_at) AS t FROM posts")["t"].iloc[0])
     kinds = {c["id"]: c["kind"] for c in truth["components"]}
+    n_grassroots = sum(kind == GRASSROOTS for kind in kinds.values())
 
     rows = {}
     for name, formula in ABLATIONS.items():
@@ -375,15 +410,10 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
             scored.groupby("window_end")["score"].rank(ascending=False, method="first").astype(int)
         )
         ranked = scored.merge(matched, on="movement_id", how="left")
-        metrics = _precision_at_k(ranked[["window_end", "rank", "component_id"]], live)
-        peak = (
-            ranked.sort_values("score", ascending=False)
-            .drop_duplicates("movement_id")
-            .reset_index(drop=True)
+        metrics = _precision_at_k(
+            ranked[["window_end", "rank", "movement_id", "component_id"]], live
         )
-        for k in (1, 3, 5):
-            top = peak.head(k)["component_id"].map(kinds)
-            metrics[f"end p@{k}"] = float((top == GRASSROOTS).sum() / k)
+        metrics.update(_end_precision(ranked, kinds, n_grassroots))
         alerts = replay_alerts(scored, params, first_post)
         metrics.update(_alert_metrics(alerts, matched, truth, significant))
         rows[name] = metrics
@@ -396,7 +426,10 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
     model["replay_matches_stored_alerts"] = bool(len(stored) == rows["full"]["alerts"])
 
     baseline_ranked = naive_baseline(engine, pd.DatetimeIndex(window_ends), truth)
-    baseline = _precision_at_k(baseline_ranked[["window_end", "rank", "component_id"]], live)
+    baseline_ranked["movement_id"] = baseline_ranked["tag_norm"]
+    baseline = _precision_at_k(
+        baseline_ranked[["window_end", "rank", "movement_id", "component_id"]], live
+    )
     fired = baseline_ranked[baseline_ranked["ratio"] >= 5]
     fired = fired.dropna(subset=["component_id"]).groupby("component_id")["window_end"].min()
     baseline_alerts = pd.DataFrame(

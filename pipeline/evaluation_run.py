@@ -41,14 +41,30 @@ def _scenario_database(base: URL, name: str) -> URL:
     return base.set(database=name)
 
 
+def _has_results(url: URL) -> bool:
+    """Whether an evaluation database exists and holds finished detect runs."""
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            done = conn.scalar(sa.text("SELECT count(*) FROM detect_runs WHERE status = 'done'"))
+        engine.dispose()
+    except sa.exc.SQLAlchemyError:
+        return False
+    return bool(done)
+
+
 def evaluate_seeds(
     seeds: list[int],
     posts: int = 40_000,
     every: str = "3h",
     params: DetectParams | None = None,
     progress: Callable[[str], None] | None = None,
+    reuse: bool = False,
 ) -> dict[int, dict]:
     """Simulate, ingest, detect and evaluate each seed in its own database.
+
+    With ``reuse``, a seed whose evaluation database already holds detect results is
+    only re-scored (metrics recomputed), not re-run.
 
     Returns
     -------
@@ -67,14 +83,18 @@ def evaluate_seeds(
         data = settings.home / "eval" / f"seed{seed}-{posts}"
         if not (data / "truth.json").exists():
             simulate(data, seed=seed, posts=posts)
-        engine = sa.create_engine(_scenario_database(base, f"protestwatch_eval_{seed}_{posts}"))
-        upgrade(engine)
+        name = f"protestwatch_eval_{seed}_{posts}"
         started = pd.Timestamp.now()
-        ingest_paths(engine, [data / "posts-*.jsonl"], settings=settings)
-        truth = json.loads((data / "truth.json").read_text())
-        first = pd.Timestamp(truth["start"]) + pd.Timedelta(days=1)
-        last = pd.Timestamp(truth["end"]).ceil("h")
-        run_range(engine, first, last, every=every, params=params)
+        if reuse and _has_results(base.set(database=name)):
+            engine = sa.create_engine(base.set(database=name))
+        else:
+            engine = sa.create_engine(_scenario_database(base, name))
+            upgrade(engine)
+            ingest_paths(engine, [data / "posts-*.jsonl"], settings=settings)
+            truth = json.loads((data / "truth.json").read_text())
+            first = pd.Timestamp(truth["start"]) + pd.Timedelta(days=1)
+            last = pd.Timestamp(truth["end"]).ceil("h")
+            run_range(engine, first, last, every=every, params=params)
         result = evaluate_run(engine, data, params)
         result["seconds"] = (pd.Timestamp.now() - started).total_seconds()
         results[seed] = result

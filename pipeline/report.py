@@ -42,7 +42,8 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F
 #: Line styles paired with the palette so that series differ by more than colour.
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 STANCE_COLOURS = {"against": "#D55E00", "favour": "#009E73", "none": "#56B4E9"}
-ALERT_COLOUR = "#D55E00"
+#: Alert marks are black: distinct from every series colour of the palette.
+ALERT_COLOUR = "#000000"
 _SAMPLE_POSTS = 3
 _DEFAULT_WINDOW_HOURS = 24
 
@@ -162,7 +163,7 @@ _DETAIL_QUERIES = {
         ORDER BY c.movement_id, c.posts DESC, c.community
     """,
     "coordination": """
-        SELECT c.movement_id, c.grp AS "group", count(*) AS accounts,
+        SELECT c.movement_id, c.grp AS "group", count(DISTINCT c.author_uid) AS accounts,
                string_agg(DISTINCT reason, ', ' ORDER BY reason) AS reasons
         FROM ref AS r JOIN coordinated_accounts AS c USING (movement_id, window_end)
         CROSS JOIN LATERAL unnest(string_to_array(c.reasons, ',')) AS reason
@@ -393,7 +394,12 @@ def _volume_figure(label: str, series: pd.DataFrame, alerts: pd.DataFrame, colou
             )
             + "."
         )
-    return _figure(fig, alt, "Posts per hour with the movement's hashtags; dashed line: alert.")
+    return _figure(
+        fig,
+        alt,
+        "Posts per hour carrying the movement's hashtags, over the whole corpus; "
+        "dashed line: alert.",
+    )
 
 
 def _stance_figure(label: str, ref) -> str:

@@ -74,7 +74,8 @@ def component_truth(plan: Plan) -> list[dict]:
                 "end": _iso(last),
                 "posts": int(mask.sum()),
                 "authors": len(np.unique(plan.author[mask])),
-                "accounts": [str(v) for v in uid[c.accounts]],
+                # Campaign accounts that posted (the others never show in the data).
+                "accounts": [str(v) for v in uid[np.intersect1d(c.accounts, plan.author[mask])]],
                 "seed_authors": [str(v) for v in uid[c.seeds]],
                 "expected": c.expected,
             }

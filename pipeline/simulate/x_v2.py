@@ -105,8 +105,11 @@ class _Serializer:
         n_comp = len(plan.components)
         self.models = [plan.models.get((c, lg)) for c in range(n_comp) for lg in (0, 1)]
         self.iso = _Iso()
+        # Two-generation caches (an approximate LRU): popular originals stay hot.
         self._tweets: dict[int, tuple[dict, tuple[int, ...]]] = {}
+        self._old_tweets: dict[int, tuple[dict, tuple[int, ...]]] = {}
         self._users: dict[int, dict] = {}
+        self._old_users: dict[int, dict] = {}
 
     # ----------------------------------------------------------------- texts
     def own_text(self, i: int) -> tuple[str, list[str]]:
@@ -197,6 +200,10 @@ class _Serializer:
         hit = self._tweets.get(i)
         if hit is not None:
             return hit
+        hit = self._old_tweets.get(i)
+        if hit is not None:
+            self._tweets[i] = hit
+            return hit
         pid = str(self.pid[i])
         author = self.author[i]
         kind = self.kind[i]
@@ -257,7 +264,7 @@ class _Serializer:
         tw["text"] = text
         out = (tw, tuple(dict.fromkeys(involved)))
         if len(self._tweets) >= _CACHE:
-            self._tweets.clear()
+            self._old_tweets, self._tweets = self._tweets, {}
         self._tweets[i] = out
         return out
 
@@ -265,6 +272,10 @@ class _Serializer:
         """The v2 user object of user number ``u``."""
         hit = self._users.get(u)
         if hit is not None:
+            return hit
+        hit = self._old_users.get(u)
+        if hit is not None:
+            self._users[u] = hit
             return hit
         users = self.plan.users
         obj = {
@@ -285,7 +296,7 @@ class _Serializer:
         obj["username"] = users.username[u]
         obj["verified"] = bool(users.verified[u])
         if len(self._users) >= _CACHE:
-            self._users.clear()
+            self._old_users, self._users = self._users, {}
         self._users[u] = obj
         return obj
 
