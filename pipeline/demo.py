@@ -28,16 +28,32 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+_EXPECTED = {
+    "grassroots_opposition": "alert before its peak",
+    "coordinated_campaign": "flagged coordinated, no alert",
+    "neutral_spike": "no alert",
+    "institutional_promotion": "no alert",
+    "persistent_topic": "no alert",
+    "background": "no alert",
+}
+
+
 def _truth_lines(engine, truth: dict) -> list[str]:
-    """One line per ground-truth component: was it alerted, and when vs its peak."""
+    """One line per ground-truth component: what happened and what was expected."""
     from pipeline.evaluate import match_truth
 
     lines = []
     for item in match_truth(engine, truth):
+        if item["alerted"]:
+            hours = item["lead_hours"]
+            when = f"{abs(hours):.0f} h {'before' if hours >= 0 else 'after'} its peak"
+            seen = f"ALERTED {item['first_alert']} ({when})"
+        else:
+            seen = "not alerted"
+        seen += f", coordination {item['coordination']:.2f}"
+        expected = _EXPECTED.get(item["kind"], "")
         lines.append(
-            f"  {item['kind']:<24} {item['label'][:34]:<34} "
-            f"{'ALERTED ' + item['first_alert'] if item['alerted'] else 'not alerted'}"
-            + (f" ({item['lead_hours']:+.0f} h before peak)" if item.get("lead_hours") is not None else "")
+            f"  {item['kind']:<24} {item['label'][:30]:<30} {seen:<52} expected: {expected}"
         )
     return lines
 
@@ -78,12 +94,13 @@ def run_demo(seed: int = 7, posts: int = 60_000, out: Path = Path("report.html")
     summaries = ingest_paths(engine, [data / "posts-*.jsonl"])
     loaded = sum(s.loaded for s in summaries)
     rejected = sum(s.rejected for s in summaries)
-    _say(f"    {len(summaries)} files: {loaded:,} posts loaded, {rejected} rejected records quarantined")
+    _say(f"    {len(summaries)} files: {loaded:,} posts loaded, {rejected} records quarantined")
 
     start = pd.Timestamp(truth["start"]) + pd.Timedelta(days=1)
     end = pd.Timestamp(truth["end"]).ceil("h")
     windows = len(pd.date_range(start, end, freq=DEMO_EVERY))
-    _say(f"3/5 detecting over {windows} windows ({start:%Y-%m-%d} to {end:%Y-%m-%d}, every {DEMO_EVERY})")
+    span = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}, every {DEMO_EVERY}"
+    _say(f"3/5 detecting over {windows} windows ({span})")
     with tqdm(total=windows, unit="window", disable=not interactive) as bar:
         results = run_range(engine, start, end, every=DEMO_EVERY, progress=bar.update)
     _say(f"    {sum(r.n_alerts for r in results)} alerts")

@@ -443,17 +443,22 @@ def evaluate_run(engine: Engine, truth_dir: Path, params: DetectParams | None = 
 
 
 def match_truth(engine: Engine, truth: dict) -> list[dict]:
-    """Per ground-truth component: was it alerted, when, and how long before its peak."""
+    """Per ground-truth component: first alert, hours before its peak, top coordination."""
     matched = movement_components(engine, truth)
     alerts = _read(
         engine, "SELECT movement_id, min(fired_at) AS first_alert FROM alerts GROUP BY 1"
     )
-    alerts = alerts.merge(matched, on="movement_id", how="left")
+    alerts = alerts.merge(matched, on="movement_id")
+    coordination = _read(
+        engine,
+        "SELECT movement_id, max(coordination) AS coordination FROM movement_windows GROUP BY 1",
+    ).merge(matched, on="movement_id")
     rows = []
     for component in truth["components"]:
         own = alerts[alerts["component_id"] == component["id"]]
         first = pd.to_datetime(own["first_alert"], utc=True).min() if len(own) else pd.NaT
         peak = pd.Timestamp(component["peak"]) if component.get("peak") else pd.NaT
+        coord = coordination.loc[coordination["component_id"] == component["id"], "coordination"]
         rows.append(
             {
                 "id": component["id"],
@@ -465,6 +470,7 @@ def match_truth(engine: Engine, truth: dict) -> list[dict]:
                 "lead_hours": None
                 if pd.isna(first) or pd.isna(peak)
                 else (peak - first).total_seconds() / 3600,
+                "coordination": float(coord.max()) if len(coord) else 0.0,
             }
         )
     return rows
