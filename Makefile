@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/protestwatch demo
 
 test: $(STAMP)
+	sh scripts/ensure-chromium.sh  # headless browser for tests/report (apt, as root)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

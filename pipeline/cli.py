@@ -172,6 +172,25 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from pipeline.alerts import deliver_alerts, describe_delivery
+
+    fmt = {"slack": True, "json": False}.get(args.format)
+    summary = deliver_alerts(
+        _engine(),
+        webhooks=args.webhook or None,
+        slack=fmt,
+        max_attempts=args.max_attempts,
+        backoff=args.backoff,
+        timeout=args.timeout,
+        since=args.since,
+        max_wait=args.wait,
+        retry_failed=args.retry_failed,
+    )
+    print(describe_delivery(summary))
+    return 1 if summary["failed"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``protestwatch`` command."""
     parser = argparse.ArgumentParser(
@@ -230,6 +249,26 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", required=True, help="CSV with text, label (against/favour/none)")
     tr.add_argument("--out", default=".protestwatch/models/stance-custom.joblib")
     tr.set_defaults(func=cmd_train_stance)
+
+    al = sub.add_parser("alerts", help="deliver alerts to webhooks and e-mail")
+    alsub = al.add_subparsers(dest="action", required=True)
+    dl = alsub.add_parser("deliver", help="send undelivered alerts, once per episode")
+    dl.add_argument(
+        "--webhook",
+        action="append",
+        help="URL, repeatable (default PROTESTWATCH_WEBHOOKS; prefer the variable: "
+        "command lines are visible to other users)",
+    )
+    dl.add_argument(
+        "--format", choices=["json", "slack"], help="default PROTESTWATCH_WEBHOOK_FORMAT"
+    )
+    dl.add_argument("--since", type=_timestamp, help="only alerts fired at or after this time")
+    dl.add_argument("--max-attempts", type=int, default=5)
+    dl.add_argument("--backoff", type=float, default=30.0, help="seconds before the first retry")
+    dl.add_argument("--timeout", type=float, default=10.0)
+    dl.add_argument("--wait", type=float, default=0.0, help="seconds to wait for due retries")
+    dl.add_argument("--retry-failed", action="store_true")
+    dl.set_defaults(func=cmd_alerts)
 
     demo = sub.add_parser("demo", help="simulate, ingest, detect, rank and report in one go")
     demo.add_argument("--seed", type=int, default=7)
