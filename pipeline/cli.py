@@ -64,7 +64,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     with _progress(args.posts, "post", "simulate") as bar:
         summary = simulate(
-            Path(args.out), seed=args.seed, posts=args.posts, days=args.days, progress=bar.update
+            Path(args.out),
+            seed=args.seed,
+            posts=args.posts,
+            days=args.days,
+            progress=lambda written: bar.update(written - bar.n),  # simulate reports totals
         )
     print(
         f"wrote {summary['posts']:,} posts ({summary['malformed']} malformed, "

@@ -83,7 +83,7 @@ def run_demo(seed: int = 7, posts: int = 60_000, out: Path = Path("report.html")
     if not (data / "truth.json").exists():
         _say(f"1/5 simulating {posts:,} posts (seed {seed}) into {data}")
         with tqdm(total=posts, unit="post", disable=not interactive) as bar:
-            simulate(data, seed=seed, posts=posts, progress=bar.update)
+            simulate(data, seed=seed, posts=posts, progress=lambda n: bar.update(n - bar.n))
     else:
         _say(f"1/5 reusing the scenario in {data}")
     truth = json.loads((data / "truth.json").read_text())

@@ -312,9 +312,11 @@ def _map_unique(values: pa.Array, func, already: str | None = None) -> pa.Array:
 
 def _codes(values: pa.Array) -> np.ndarray:
     """Integer codes of the distinct values (null gets its own code)."""
-    encoded = pc.dictionary_encode(values).combine_chunks() if isinstance(
-        values, pa.ChunkedArray
-    ) else pc.dictionary_encode(values)
+    encoded = (
+        pc.dictionary_encode(values).combine_chunks()
+        if isinstance(values, pa.ChunkedArray)
+        else pc.dictionary_encode(values)
+    )
     return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False))
 
 

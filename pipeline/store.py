@@ -86,9 +86,7 @@ def file_checksum(path: Path, block: int = 1 << 20) -> str:
 
 def _copy_csv(conn: Connection, table: str, arrow: pa.Table) -> None:
     sink = io.BytesIO()
-    pa_csv.write_csv(
-        arrow, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    )
+    pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
     data = sink.getbuffer()
     statement = f"COPY {table} ({', '.join(arrow.column_names)}) FROM STDIN WITH (FORMAT csv)"
     raw = conn.connection.driver_connection

@@ -211,7 +211,9 @@ class HttpClient:
             f"{target} unavailable after {self.retries + 1} attempts: {failure}"
         )
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[Any, httpx.Response]:
+    def get_json(
+        self, url: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, httpx.Response]:
         """GET ``url`` and decode its JSON body; see :meth:`get`.
 
         Raises
