@@ -84,7 +84,9 @@ def test_hashtags_deduplicated_per_post_on_their_folded_form():
 def test_interactions_drop_self_edges_and_duplicates():
     edges = [("x:8", "mention"), ("x:8", "mention"), ("x:9", "mention"), ("x:7", "repost")]
     chunk = normalize_chunk([record(interactions=edges)])
-    assert sorted(zip(chunk.interactions["dst_author_uid"], chunk.interactions["kind"], strict=False)) == [
+    assert sorted(
+        zip(chunk.interactions["dst_author_uid"], chunk.interactions["kind"], strict=False)
+    ) == [
         ("x:7", "repost"),
         ("x:8", "mention"),
     ]

@@ -100,7 +100,10 @@ def test_a_failure_mid_file_leaves_no_rows_and_a_failed_run(engine):
 
 
 def test_posts_land_in_monthly_partitions(engine):
-    items = [*records(1), Record("x", "99", "x:1", "2012-11-03T00:00:00Z", "later", source="a.jsonl", line=99)]
+    items = [
+        *records(1),
+        Record("x", "99", "x:1", "2012-11-03T00:00:00Z", "later", source="a.jsonl", line=99),
+    ]
     ingest_records(engine, "a.jsonl", items, format="x_v2", checksum="c1")
     with engine.connect() as conn:
         parts = conn.execute(
