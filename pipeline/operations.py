@@ -22,8 +22,10 @@ failures                    :func:`record_task_failure`, :func:`notify_webhook`
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import inspect
+import itertools
 import json
 import logging
 import re
@@ -64,6 +66,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------- ingest
+
+_GLOB_CHARS = frozenset("*?[")
 
 #: Source kinds and their required keys.
 SOURCE_KINDS = {"files": "path", "mastodon": "instance", "bluesky": "query"}
@@ -134,15 +138,11 @@ def _call_with_options(func, *args, options: Mapping, what: str):
 
 def _files(engine: Engine, source: Mapping, settings: Settings) -> list:
     from pipeline.ingest import ingest_paths
-    from pipeline.sources.files import expand_paths
 
     path = Path(source["path"])
-    if path.is_dir():
-        try:
-            expand_paths(path)
-        except InputError:  # an existing, empty inbox: nothing to do
-            log.info("%s holds no file to ingest", path)
-            return []
+    if _empty_inbox(path):  # an existing inbox with nothing in it: nothing to do
+        log.info("%s holds no file to ingest", path)
+        return []
     options = {k: v for k, v in source.items() if k not in ("kind", "path")}
     return _call_with_options(
         ingest_paths,
@@ -151,6 +151,26 @@ def _files(engine: Engine, source: Mapping, settings: Settings) -> list:
         options={**options, "settings": settings},
         what=f"files source {path}",
     )
+
+
+def _empty_inbox(path: Path) -> bool:
+    """True for an existing directory without files, or a pattern matching nothing
+    below an existing directory (a missing directory is an error, not an empty inbox)."""
+    from pipeline.sources.files import expand_paths
+
+    text = str(path)
+    if _GLOB_CHARS & set(text):
+        root = Path(
+            *[p for p in itertools.takewhile(lambda p: not _GLOB_CHARS & set(p), path.parts)]
+        )
+        return root.is_dir() and not glob.glob(text, recursive=True)
+    if not path.is_dir():
+        return False
+    try:
+        expand_paths(path)
+    except InputError:
+        return True
+    return False
 
 
 def ingest_source(engine: Engine, source: Mapping, settings: Settings | None = None) -> dict:
@@ -269,6 +289,7 @@ def plan_windows(
     engine: Engine,
     *,
     window_end=None,
+    window_end_to=None,
     interval_end=None,
     run_after=None,
     events: Iterable[Mapping] = (),
@@ -276,7 +297,9 @@ def plan_windows(
 ) -> list[pd.Timestamp]:
     """The window ends a detect run computes, in time order.
 
-    1. An explicit ``window_end`` (the DAG param): that hour.
+    1. An explicit ``window_end`` (the DAG param): that hour, or with
+       ``window_end_to`` every hour from one to the other (a backfill in one run:
+       Airflow does not backfill asset-scheduled DAGs).
     2. An asset-triggered run (``events`` = extras of the posts asset events that
        triggered it): the latest *full* hour of the data loaded, ``floor_hour(max
        last_post_at)`` (the hour holding the newest post is taken as incomplete),
@@ -292,7 +315,7 @@ def plan_windows(
     ----------
     engine : Engine
         Database (read for the last done window in case 2).
-    window_end, interval_end, run_after : timestamp-like, optional
+    window_end, window_end_to, interval_end, run_after : timestamp-like, optional
         From the DAG run.
     events : iterable of dict
         Asset event extras.
@@ -306,9 +329,12 @@ def plan_windows(
     """
     if window_end:
         try:
-            return [_hour(window_end)]
+            first, last = _hour(window_end), _hour(window_end_to or window_end)
         except ValueError:
-            raise ConfigError(f"window_end is not a timestamp: {window_end!r}") from None
+            raise ConfigError(f"not a timestamp: {window_end!r} or {window_end_to!r}") from None
+        if last < first:
+            raise ConfigError(f"window_end_to {window_end_to} is before window_end {window_end}")
+        return list(pd.date_range(first, last, freq="h"))
     lasts = [e.get("last_post_at") for e in events if e and e.get("last_post_at")]
     if lasts:
         target = max(_hour(t) for t in lasts)
