@@ -76,7 +76,7 @@ CREATE TABLE maintenance_log (
 );
 CREATE INDEX maintenance_log_done_at ON maintenance_log (done_at);
 
-CREATE INDEX posts_ingest_run ON posts (ingest_run_id);
+CREATE INDEX posts_ingest_run ON posts (ingest_run_id, created_at);
 
 -- Retention by whole months: a partition <table>_pYYYYMM (see
 -- protestwatch_ensure_partitions) holds [month, month + 1 month) in UTC; it is
