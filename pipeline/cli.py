@@ -195,6 +195,25 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 1 if summary["failed"] else 0
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pipeline import operations
+
+    engine = _engine()
+    now = pd.Timestamp.now(tz="UTC")
+    done = {
+        "dropped": operations.drop_expired_partitions(engine, now, args.retention_days),
+        "created": operations.ensure_partitions_ahead(engine, now, args.months_ahead),
+        "purged": operations.purge_rejected(engine, now, args.quarantine_days),
+        "stale": operations.fail_stale_runs(engine, args.stale_hours),
+        "vacuum": operations.vacuum_analyze(engine, vacuum=not args.no_vacuum),
+    }
+    for step, outcome in done.items():
+        print(f"{step}: {outcome}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``protestwatch`` command."""
     parser = argparse.ArgumentParser(
@@ -273,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--wait", type=float, default=0.0, help="seconds to wait for due retries")
     dl.add_argument("--retry-failed", action="store_true")
     dl.set_defaults(func=cmd_alerts)
+
+    mt = sub.add_parser("maintain", help="retention, future partitions, quarantine, VACUUM")
+    mt.add_argument("--retention-days", type=int, default=90, help="raw posts kept (results stay)")
+    mt.add_argument("--months-ahead", type=int, default=2, help="monthly partitions created ahead")
+    mt.add_argument("--quarantine-days", type=int, default=30, help="rejected records kept")
+    mt.add_argument("--stale-hours", type=int, default=6, help="running runs older are failed")
+    mt.add_argument("--no-vacuum", action="store_true", help="ANALYZE only")
+    mt.set_defaults(func=cmd_maintain)
 
     demo = sub.add_parser("demo", help="simulate, ingest, detect, rank and report in one go")
     demo.add_argument("--seed", type=int, default=7)

@@ -54,3 +54,10 @@ def test_db_url_prints_a_libpq_url(db_env):
     result = run_cli("db", "url")
     assert result.returncode == 0
     assert result.stdout.startswith("postgresql://") and "+psycopg" not in result.stdout
+
+
+def test_maintain_runs_every_step(db_env):
+    result = run_cli("maintain", "--retention-days", "36500", "--no-vacuum")
+    assert result.returncode == 0, result.stderr
+    steps = [line.split(":")[0] for line in result.stdout.strip().splitlines()]
+    assert steps == ["dropped", "created", "purged", "stale", "vacuum"]
