@@ -25,8 +25,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# `make airflow AIRFLOW_ARGS="--demo --port 8081"`: options of pipeline.airflow_local
+AIRFLOW_ARGS ?=
+
 airflow: $(STAMP)
-	$(BIN)/python -m pipeline.airflow_local
+	$(BIN)/python -m pipeline.airflow_local $(AIRFLOW_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,8 @@ dag-processor, triggerer and the API server with the UI, LocalExecutor) with
   the tasks,
 * ``PROTESTWATCH_INBOX = $PROTESTWATCH_HOME/inbox``; ``--demo`` drops a generated
   scenario there (the same one ``protestwatch demo`` uses),
+* the API server on ``127.0.0.1`` (passwords are plain text: local use only) and
+  the tasks' execution API URL on the chosen port,
 
 then prints the UI address and the login once the API server reports the scheduler
 and the dag-processor healthy. Ctrl-C stops every component. Any ``AIRFLOW__...``
@@ -42,6 +44,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from pipeline.airflow_support import CONN_ID
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConfigError, PipelineError
 
@@ -63,8 +66,6 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 #: The project's DAGs, served as Airflow's dags folder.
 DAGS_FOLDER = ROOT / "dags"
-#: Airflow connection id of the protestwatch database.
-CONN_ID = "protestwatch_db"
 #: Environment variable that defines that connection (Airflow's ``AIRFLOW_CONN_<ID>``).
 CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
 DEFAULT_PORT = 8080
@@ -203,7 +204,25 @@ def drop_demo(settings: Settings, inbox: Path, seed: int = 7, posts: int = 60_00
     return len(list(inbox.glob("posts-*.jsonl")))
 
 
-def _banner(base_url: str, env: Mapping[str, str]) -> list[str]:
+def _default_sigint() -> None:
+    """In the child: take SIGINT (Ctrl-C) even if this process was started ignoring it
+    (a background job), so standalone can stop its components."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _shutdown(proc: subprocess.Popen) -> None:
+    """Stop standalone the way Ctrl-C does (it then stops its components), else kill it."""
+    for action, wait in ((signal.SIGINT, 60), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(action)
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _banner(base_url: str, env: Mapping[str, str], seconds: float) -> list[str]:
     users = logins(env)
     if env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "").lower() == "true":
         login = "no login needed (simple_auth_manager_all_admins)"
@@ -213,12 +232,14 @@ def _banner(base_url: str, env: Mapping[str, str]) -> list[str]:
         login = f"see {password_file(env)}"
     return [
         "",
-        f"protestwatch Airflow is up: {base_url}",
+        f"protestwatch Airflow is up: {base_url}  (ready in {seconds:.0f} s)",
         f"  login:        {login}",
         f"  DAGs folder:  {env['AIRFLOW__CORE__DAGS_FOLDER']}",
         f"  database:     connection {CONN_ID} = {env[CONN_ENV]}",
         f"  inbox:        {env['PROTESTWATCH_INBOX']}",
         f"  AIRFLOW_HOME: {env['AIRFLOW_HOME']}",
+        "  run:          unpause protestwatch_ingest and protestwatch_detect, then trigger",
+        "                protestwatch_ingest: it loads the inbox, and detection follows",
         "  stop:         Ctrl-C",
         "",
     ]
@@ -256,11 +277,12 @@ def run(
     from pipeline.database import database_url, ensure_schema, get_engine, libpq_url
 
     settings = settings or get_settings()
+    if port is None:
+        port = int(os.environ.get("AIRFLOW__API__PORT") or DEFAULT_PORT)
+    _check_port(port)
     url = libpq_url(database_url(settings))
     ensure_schema(get_engine(settings))  # migrate once here, not concurrently in tasks
     env = airflow_env(url, home=settings.home, port=port)
-    port = int(env["AIRFLOW__API__PORT"])
-    _check_port(port)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     inbox = Path(env["PROTESTWATCH_INBOX"])
     inbox.mkdir(parents=True, exist_ok=True)
@@ -269,9 +291,17 @@ def run(
         _say(f"demo scenario: {files} post files in {inbox}")
     base_url = f"http://127.0.0.1:{port}"
     _say(f"starting airflow standalone (AIRFLOW_HOME={env['AIRFLOW_HOME']}, port {port})")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "standalone"], env=env)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "airflow"), "standalone"],
+        env=env,
+        preexec_fn=_default_sigint,
+    )
+
+    stopping = []
 
     def _stop(signum, frame):
+        stopping.append(signum)
         proc.send_signal(signal.SIGINT)  # standalone stops its components on SIGINT
 
     previous = signal.signal(signal.SIGTERM, _stop)
@@ -279,15 +309,15 @@ def run(
         deadline = time.monotonic() + ready_timeout
         while not _ready(health(base_url)):
             if proc.poll() is not None:
+                if stopping:
+                    return 0
                 raise PipelineError(f"airflow standalone exited with status {proc.returncode}")
             if time.monotonic() > deadline:
-                proc.send_signal(signal.SIGINT)
-                proc.wait(timeout=60)
                 raise PipelineError(f"Airflow did not become healthy in {ready_timeout:.0f} s")
             time.sleep(1)
         while not logins(env) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.5)
-        for line in _banner(base_url, env):
+        for line in _banner(base_url, env, time.monotonic() - started):
             _say(line)
         return proc.wait()
     except KeyboardInterrupt:
@@ -296,12 +326,7 @@ def run(
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _shutdown(proc)
 
 
 def main(argv: list[str] | None = None) -> int:
