@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
@@ -119,7 +121,13 @@ def test_same_seed_and_arguments_give_identical_bytes(tmp_path, corpus):
 
 
 def test_parallel_writers_write_the_same_bytes(tmp_path, corpus):
-    simulate(tmp_path, seed=0, posts=POSTS, workers=2)
+    # Forked writers run in a fresh interpreter, as from the CLI: forking the test
+    # process itself (which holds other tests' threads and locks) can deadlock.
+    code = (
+        "import sys; from pipeline.simulate import simulate; "
+        f"simulate(sys.argv[1], seed=0, posts={POSTS}, workers=2)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=300)
     assert _files(tmp_path) == _files(corpus.out)
 
 
