@@ -186,18 +186,8 @@ def _strings(values: list) -> pa.Array:
 
 
 def _has_control(array: pa.Array) -> bool:
-    """Cheap test on the raw bytes: may ``array`` hold a control character?"""
-    data = array.buffers()[2] if array.type == pa.string() else None
-    if data is None:
-        return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    if not len(raw):
-        return False
-    low = (raw < 0x20) & (raw != 0x09) & (raw != 0x0A) & (raw != 0x0D)
-    if low.any() or (raw == 0x7F).any():
-        return True
-    block = data.to_pybytes()
-    return b"\xe2\x80\x8b" in block or b"\xef\xbb\xbf" in block
+    """Does ``array`` hold a character that ``_strip_control`` removes?"""
+    return bool(len(array)) and bool(pc.any(pc.match_substring_regex(array, _CONTROL_RE2)).as_py())
 
 
 def _strip_control(array: pa.Array) -> pa.Array:
@@ -211,12 +201,29 @@ def _clean_optional(array: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(cleaned, ""), _NULL_STRING, cleaned)
 
 
-def _clean_text(array: pa.Array) -> pa.Array:
+def _clean_text(array: pa.Array, values: list, rows: _Rows) -> pa.Array:
+    """Truncate, NFC-normalise and strip control characters from the posts' text.
+
+    ``values`` are the raw texts of the whole chunk (``rows`` maps them to the kept
+    rows of ``array``): only the few that are not already NFC are normalised, in
+    Python, instead of running the normaliser over every string.
+    """
     text = pc.fill_null(array, "")
     if len(text) and pc.max(pc.utf8_length(text)).as_py() > _MAX_TEXT:
         text = pc.utf8_slice_codeunits(text, 0, _MAX_TEXT)
-    if not pc.all(pc.string_is_ascii(text)).as_py():
-        text = pc.utf8_normalize(text, "NFC")
+    is_nfc = unicodedata.is_normalized
+    odd = [
+        i
+        for i, v in enumerate(values)
+        if type(v) is str and not v.isascii() and not is_nfc("NFC", v[:_MAX_TEXT])
+    ]
+    if odd:
+        index = np.asarray(odd, dtype=np.int64)
+        index = index[rows.keep[index]]
+        mask = np.zeros(len(text), dtype=bool)
+        mask[rows.position[index]] = True
+        fixed = _strings([unicodedata.normalize("NFC", values[i][:_MAX_TEXT]) for i in index])
+        text = pc.replace_with_mask(text, pa.array(mask), fixed)
     return _strip_control(text)
 
 
@@ -245,13 +252,21 @@ def _parse_strings(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _parse_times(values: list) -> np.ndarray:
-    """Parse ISO strings or epoch seconds to naive UTC ``datetime64[us]``; else NaT."""
+def _parse_times(values: list, repeated: bool = False) -> np.ndarray:
+    """Parse ISO strings or epoch seconds to naive UTC ``datetime64[us]``; else NaT.
+
+    With ``repeated`` (e.g. account creation times, one per author), each distinct
+    string is parsed once.
+    """
     column = np.empty(len(values), dtype=object)
     column[:] = values
     kind = pd.api.types.infer_dtype(column, skipna=True)
     if kind == "empty":
         return np.full(len(values), _NAT)
+    if kind == "string" and repeated:
+        codes, uniques = pd.factorize(column)
+        parsed = np.append(_parse_strings(np.asarray(uniques, dtype=object)), _NAT)
+        return parsed[codes]  # code -1 (missing) takes the trailing NaT
     if kind == "string":
         present = pd.notna(column)
         if present.all():
@@ -428,7 +443,7 @@ def normalize_tables(
     author_uid = strings("author_uid")
     post_uid = pc.binary_join_element_wise(platform, post_id, ":")
     created_at = pa.array(created, type=_TIMESTAMP, from_pandas=True)
-    text = _clean_text(strings("text"))
+    text = _clean_text(strings("text"), raw["text"], rows)
     lang = _clean_optional(strings("lang"))
     lang = pc.if_else(pc.match_substring_regex(lang, _LANG_RE2), lang, _NULL_STRING)
     missing = pc.or_(pc.is_null(lang), pc.is_in(lang, _NO_LANG))
@@ -439,7 +454,7 @@ def normalize_tables(
         for row, code in zip(unknown.tolist(), detected, strict=True):
             values[row] = code
         lang = pa.array(values, type=pa.string())
-    author_created = _parse_times(raw["author_created_at"])[~bad]
+    author_created = _parse_times(raw["author_created_at"], repeated=True)[~bad]
     author_created[author_created < _MIN_TIME_US] = _NAT
     handle = _clean_optional(strings("author_handle"))
 

@@ -189,6 +189,7 @@ def collect_bluesky(
     until: str | datetime | None = None,
     max_pages: int = 10,
     limit: int = MAX_LIMIT,
+    access_token: str | None = None,
     client: HttpClient | None = None,
     settings: Settings | None = None,
 ) -> list[IngestSummary]:
@@ -212,8 +213,12 @@ def collect_bluesky(
         Most pages fetched per query and run.
     limit : int
         Posts per page (at most :data:`MAX_LIMIT`).
+    access_token : str, optional
+        Bearer token (a session's ``accessJwt``), for an AppView or PDS that does
+        not serve search anonymously; then ``base_url`` is usually the PDS.
     client : HttpClient, optional
-        HTTP policy (retries, backoff, rate-limit waits, injectable sleep).
+        HTTP policy (retries, backoff, rate-limit waits, injectable sleep); a
+        default one is created and closed otherwise.
     settings : Settings, optional
         Chunk size and pseudonymisation key (default: from the environment).
 
@@ -248,7 +253,9 @@ def collect_bluesky(
     settings = settings or get_settings()
     base = base_url.rstrip("/")
     own_client = client is None
-    client = client or HttpClient()
+    if client is None:
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else None
+        client = HttpClient(headers=headers)
     try:
         summaries = []
         for q in queries:
