@@ -15,7 +15,7 @@ variable                            meaning                                    d
 ``PROTESTWATCH_PSEUDONYMISE_KEY``   if set, author ids and handles are stored  unset
                                     as HMAC-SHA256 keyed hashes
 ``PROTESTWATCH_INSTITUTIONAL``      CSV of institutional accounts              shipped list
-``PROTESTWATCH_CHUNK_SIZE``         records per loading chunk                  ``50000``
+``PROTESTWATCH_CHUNK_SIZE``         records per loading chunk                  ``10000``
 ``PROTESTWATCH_STANCE_MODEL``       stance model file (``train-stance``        shipped default
                                     output); unset uses the default model
 ``PROTESTWATCH_STANCE_CORPUS``      labeled CSV the retrain DAG trains on      shipped corpus
@@ -67,7 +67,7 @@ class Settings:
     baseline_days: int = 7
     pseudonymise_key: bytes | None = field(default=None, repr=False)
     institutional_accounts: Path | None = None
-    chunk_size: int = 50_000
+    chunk_size: int = 10_000
     stance_model: Path | None = None
     stance_corpus: Path | None = None
     sources: tuple[dict, ...] = ()
@@ -123,7 +123,7 @@ def get_settings() -> Settings:
         baseline_days=_int("PROTESTWATCH_BASELINE_DAYS", 7),
         pseudonymise_key=key.encode() if key else None,
         institutional_accounts=Path(institutional) if institutional else None,
-        chunk_size=_int("PROTESTWATCH_CHUNK_SIZE", 50_000),
+        chunk_size=_int("PROTESTWATCH_CHUNK_SIZE", 10_000),
         stance_model=Path(stance_model) if stance_model else None,
         stance_corpus=Path(corpus) if corpus else None,
         sources=_sources(),

@@ -332,7 +332,7 @@ def ingest_records(
     checksum: str,
     size: int | None = None,
     force: bool = False,
-    chunk_size: int = 50_000,
+    chunk_size: int = 10_000,
     pseudonymise_key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
     before_commit: Callable[[Connection], None] | None = None,
