@@ -516,7 +516,17 @@ def mentioned_targets(
 # ------------------------------------------------------------------- transformers
 
 
-class NegationMarker(TransformerMixin, BaseEstimator):
+class _TextInput:
+    """Mixin: the estimator takes a 1-d sequence of texts, not a 2-d array."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+class NegationMarker(_TextInput, TransformerMixin, BaseEstimator):
     """Stateless transformer: texts -> negation-marked token strings.
 
     Parameters
@@ -539,12 +549,10 @@ class NegationMarker(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
         return tags
 
 
-class LexiconFeatures(TransformerMixin, BaseEstimator):
+class LexiconFeatures(_TextInput, TransformerMixin, BaseEstimator):
     """Texts -> ``log1p`` of the four :func:`lexicon_counts` columns (sparse).
 
     Parameters
@@ -579,14 +587,8 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         """Names ``lexicon_<column>``."""
         return np.asarray([f"lexicon_{c}" for c in LEXICON_COLUMNS], dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
-
-class TargetMentionFeatures(TransformerMixin, BaseEstimator):
+class TargetMentionFeatures(_TextInput, TransformerMixin, BaseEstimator):
     """Texts -> ``[mentions any target, log1p(number of targets mentioned)]`` (sparse).
 
     Parameters
@@ -618,17 +620,11 @@ class TargetMentionFeatures(TransformerMixin, BaseEstimator):
         """Names of the two features."""
         return np.asarray(["target_any", "target_count"], dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
-
 
 # --------------------------------------------------------------------- classifier
 
 
-class OppositionClassifier(ClassifierMixin, BaseEstimator):
+class OppositionClassifier(_TextInput, ClassifierMixin, BaseEstimator):
     """French/English stance classifier: ``against``, ``favour`` or ``none``.
 
     Parameters
@@ -825,14 +821,8 @@ class OppositionClassifier(ClassifierMixin, BaseEstimator):
         frame["targets"] = self.mentioned_targets(X)
         return frame
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
-
-class LexiconBaseline(ClassifierMixin, BaseEstimator):
+class LexiconBaseline(_TextInput, ClassifierMixin, BaseEstimator):
     """Rule baseline: more opposition cues than support cues -> ``against``, etc.
 
     Opposition evidence is plain opposition cues plus negated support cues ("je ne
@@ -862,12 +852,6 @@ class LexiconBaseline(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "lexicon_")
         counts = _counts_from_marked(_marked(X, self.negation_scope), self.lexicon_)
         return _lexicon_rule(counts)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
 
 # --------------------------------------------------------------------- evaluation
